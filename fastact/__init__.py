@@ -1,0 +1,30 @@
+"""fastact: fused activation functions and their derivatives, for numpy arrays and numba code.
+
+    import fastact as fa
+    y = fa.sigmoid(z)                  # g(z)
+    dy = fa.sigmoid.grad(z)            # g'(z)
+    y, dy = fa.sigmoid.value_and_grad(z)   # both in one pass
+    gz = fa.sigmoid.backward(g, z)     # g * g'(z), fused
+
+``fastact.scalar`` holds the scalar kernels for use inside your own ``@numba.njit`` code.
+Importing fastact compiles nothing and does not import numba; kernels compile on first use.
+"""
+from . import _backends
+from ._catalog import activations, get, leaky_relu, relu, sigmoid, tanh
+from ._threads import get_num_threads, set_num_threads
+
+__version__ = "0.1.0"
+
+#: Which kernels are in use: "numba" or "numpy" (set FASTACT_BACKEND to choose).
+backend = _backends.name
+
+__all__ = ["activations", "backend", "get", "get_num_threads", "leaky_relu", "relu",
+           "set_num_threads", "sigmoid", "tanh"]
+
+
+def __getattr__(name):
+    if name == "scalar":  # imports numba: only on request
+        import importlib
+
+        return importlib.import_module(".scalar", __name__)
+    raise AttributeError(f"module 'fastact' has no attribute {name!r}")

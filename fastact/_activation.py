@@ -1,0 +1,161 @@
+"""The activation object: one per function, with the four methods of the public API."""
+import math
+
+import numpy as np
+
+from . import _backends
+from ._ufunc import as_input, check_out, execute
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dtype (NEP 50)
+
+
+class Param:
+    """A keyword parameter: its name, PyTorch's default, and the values it accepts."""
+
+    def __init__(self, name, default, doc="", positive=False):
+        self.name = name
+        self.default = float(default)
+        self.doc = doc
+        self.positive = positive
+
+    def convert(self, value, fname):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{fname}: {self.name} must be a real number, "
+                            f"got {type(value).__name__}")
+        if isinstance(value, (complex, np.complexfloating)):
+            raise TypeError(f"{fname}: {self.name} must be a real number, got complex")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{fname}: {self.name} must be finite, got {value}")
+        if self.positive and not value > 0.0:
+            raise ValueError(f"{fname}: {self.name} must be > 0, got {value}")
+        return value
+
+
+class Activation:
+    """An activation g with g(z), g.grad(z), g.value_and_grad(z) and g.backward(grad_out, z).
+
+    Every method behaves like a numpy ufunc: any shape and memory layout, ``out=``, float32 stays
+    float32 (float16 is computed in float32), bools and integers become float64, a scalar in gives
+    a numpy scalar out.  Parameters are keyword arguments accepted by every method.
+    """
+
+    def __init__(self, name, value, grad, reference, params=(), doc=""):
+        self.name = name
+        self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
+        self.reference = reference  # (value, grad) in plain numpy
+        self.params = tuple(params)
+        self._defaults = tuple(p.default for p in self.params)
+        self.__doc__ = doc
+
+    def __repr__(self):
+        params = "".join(f", {p.name}={p.default!r}" for p in self.params)
+        return f"<fastact activation {self.name}(z{params})>"
+
+    def __reduce__(self):
+        # Pickle by name: the same object comes back, in this process or in a worker.
+        from . import get
+
+        return get, (self.name,)
+
+    def _bind(self, kwargs, fname):
+        """Keyword parameters as a tuple of floats, in declaration order."""
+        if not kwargs:
+            return self._defaults
+        values = []
+        for p in self.params:
+            values.append(p.convert(kwargs.pop(p.name), fname) if p.name in kwargs else p.default)
+        if kwargs:
+            valid = ", ".join(p.name for p in self.params) or "none"
+            raise TypeError(f"{fname}() got unexpected keyword argument(s) "
+                            f"{', '.join(map(repr, kwargs))}; its parameters: {valid}")
+        return tuple(values)
+
+    def _unary(self, variant, fname, z, out, kwargs):
+        params = self._bind(kwargs, fname)
+        arr, compute, result = as_input(z, "z", fname)
+        if out is None:
+            res = np.empty_like(arr, dtype=result, subok=False)
+        else:
+            check_out(out, arr.shape, fname)
+            res = out
+        execute(_backends.loop(self, variant), [arr], [res], compute, params, out is None)
+        if out is None and res.ndim == 0:
+            return res[()]
+        return res
+
+    def __call__(self, z, out=None, **params):
+        """g(z), elementwise."""
+        return self._unary("value", self.name, z, out, params)
+
+    def grad(self, z, out=None, **params):
+        """g'(z), elementwise."""
+        return self._unary("grad", self.name + ".grad", z, out, params)
+
+    def value_and_grad(self, z, out=None, **params):
+        """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
+        fname = self.name + ".value_and_grad"
+        params = self._bind(params, fname)
+        arr, compute, result = as_input(z, "z", fname)
+        fresh = out is None
+        if fresh:
+            out = (None, None)
+        elif not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"{fname}: out must be a pair (y, dy) of arrays, "
+                            f"got {type(out).__name__}")
+        res = []
+        for i, o in enumerate(out):
+            if o is None:
+                o = np.empty_like(arr, dtype=result, subok=False)
+            else:
+                check_out(o, arr.shape, fname, f"out[{i}]")
+            res.append(o)
+        y, dy = res
+        if out[0] is not None and out[1] is not None and _overlap(y, dy):
+            raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
+        execute(_backends.loop(self, "value_and_grad"), [arr], res, compute, params, fresh)
+        if y.ndim == 0:
+            return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
+        return y, dy
+
+    def backward(self, grad_out, z, out=None, **params):
+        """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
+        fname = self.name + ".backward"
+        params = self._bind(params, fname)
+        g, _, g_result = as_input(grad_out, "grad_out", fname)
+        arr, _, z_result = as_input(z, "z", fname)
+        if type(grad_out) in _WEAK_SCALARS:
+            g_result = z_result
+        elif type(z) in _WEAK_SCALARS:
+            z_result = g_result
+        result = np.promote_types(g_result, z_result)
+        compute = _F64 if result == _F64 else _F32
+        if g.shape == arr.shape:
+            shape = arr.shape
+        else:
+            try:
+                shape = np.broadcast_shapes(g.shape, arr.shape)
+            except ValueError:
+                raise ValueError(f"{fname}: grad_out with shape {g.shape} and z with shape "
+                                 f"{arr.shape} cannot be broadcast together") from None
+        if out is None:
+            res = np.empty(shape, dtype=result) if arr.shape != shape else \
+                np.empty_like(arr, dtype=result, subok=False)
+        else:
+            check_out(out, shape, fname)
+            res = out
+        execute(_backends.loop(self, "backward"), [g, arr], [res], compute, params, out is None)
+        if out is None and res.ndim == 0:
+            return res[()]
+        return res
+
+
+def _overlap(a, b):
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return np.shares_memory(a, b, max_work=10**6)
+    except np.exceptions.TooHardError:
+        return True

@@ -1,0 +1,76 @@
+"""Which kernels run: chosen once at import from FASTACT_BACKEND and what is installed.
+
+Choosing imports nothing heavy: numba is only looked up here and imported on the first call.
+"""
+import importlib.util
+import os
+import threading
+
+import numpy as np
+
+BACKENDS = ("numba", "numpy")  # preference order when FASTACT_BACKEND is unset
+
+
+def _numba_available():
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # sys.modules["numba"] = None, or a broken install
+        return False
+
+
+def select(requested):
+    """The backend name for a FASTACT_BACKEND value ('' = best available)."""
+    requested = requested.strip().lower()
+    if requested == "":
+        return "numba" if _numba_available() else "numpy"
+    if requested not in BACKENDS:
+        raise ValueError(f"FASTACT_BACKEND={requested!r} is not one of {', '.join(BACKENDS)}")
+    if requested == "numba" and not _numba_available():
+        raise ImportError("FASTACT_BACKEND=numba, but numba is not installed (pip install numba)")
+    return requested
+
+
+name = select(os.environ.get("FASTACT_BACKEND", ""))
+_lock = threading.Lock()
+_loops = {}
+
+
+def _numpy_loop(activation, variant):
+    """Loops of the "numpy" backend: the reference functions, evaluated in float64."""
+    value, grad = activation.reference
+    f64 = np.float64
+
+    if variant in ("value", "grad"):
+        fn = value if variant == "value" else grad
+
+        def loop(z, out, *params):
+            out[...] = fn(np.asarray(z, dtype=f64), *params)
+    elif variant == "value_and_grad":
+        def loop(z, y, dy, *params):
+            z = np.asarray(z, dtype=f64)
+            v, d = value(z, *params), grad(z, *params)  # both before writing: y may alias z
+            y[...] = v
+            dy[...] = d
+    else:
+        def loop(g, z, out, *params):
+            d = grad(np.asarray(z, dtype=f64), *params).astype(out.dtype)
+            np.multiply(g, d, out=out)  # g * g'(z) rounded to the dtype, like the numba loop
+    return loop
+
+
+def loop(activation, variant):
+    """The 1-D loop for ``activation`` and ``variant``, built on first use and kept."""
+    key = (activation.name, variant)
+    fn = _loops.get(key)
+    if fn is None:
+        with _lock:  # two threads asking at once compile once
+            fn = _loops.get(key)
+            if fn is None:
+                if name == "numba":
+                    from . import _numba_backend
+
+                    fn = _numba_backend.build_loop(activation, variant)
+                else:
+                    fn = _numpy_loop(activation, variant)
+                _loops[key] = fn
+    return fn

@@ -1,0 +1,86 @@
+"""Thread count and the worker pool for large inputs.
+
+The numba loops release the GIL (``nogil=True``), so large inputs are split into contiguous chunks
+run by plain Python threads.  This avoids numba's threading layers altogether: no layer aborts
+when several user threads call at once (workqueue), none breaks after ``fork`` (GNU OpenMP), and
+nothing is compiled twice for a parallel variant.  The pool starts on the first large call, never
+at import, and a forked child starts a fresh one.
+"""
+import operator
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many elements a call runs on the calling thread: handing work to a pool costs
+# tens of microseconds, more than a kernel spends on a few tens of thousands of elements.
+PARALLEL_MIN_SIZE = 1 << 16
+
+_lock = threading.Lock()
+_pool = None
+
+
+def _default_num_threads():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_num_threads = _default_num_threads()
+
+
+def set_num_threads(n):
+    """Use at most ``n`` threads (>= 1) for large inputs; 1 runs everything on the calling thread."""
+    global _num_threads
+    if isinstance(n, bool):
+        raise TypeError("set_num_threads: n must be an integer, got bool")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"set_num_threads: n must be an integer, got {type(n).__name__}") from None
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    _num_threads = n
+
+
+def get_num_threads():
+    """The number of threads large inputs are split across."""
+    return _num_threads
+
+
+def _get_pool():
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, _default_num_threads() * 2),
+                                       thread_name_prefix="fastact")
+        return _pool
+
+
+def _forget_pool_after_fork():
+    # The parent's worker threads do not exist in the child.
+    global _pool, _lock
+    _pool = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def run_split(kernel, arrays, params):
+    """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
+    n = arrays[-1].shape[0]
+    nthreads = _num_threads
+    if nthreads <= 1 or n < PARALLEL_MIN_SIZE:
+        kernel(*arrays, *params)
+        return
+    nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))
+    # Chunk edges on multiples of 64 elements keep every chunk's start cache-line aligned.
+    bounds = [((n * i // nthreads) // 64) * 64 for i in range(nthreads)] + [n]
+    pool = _get_pool()
+    futures = [pool.submit(kernel, *[a[lo:hi] for a in arrays], *params)
+               for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    kernel(*[a[bounds[0]:bounds[1]] for a in arrays], *params)
+    for f in futures:
+        f.result()

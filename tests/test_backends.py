@@ -1,0 +1,125 @@
+"""Backend selection, lazy import, and the numba disk cache, each in a fresh interpreter."""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import fastact
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(fastact.__file__).resolve().parent
+
+
+def run_python(code, env=None, cwd=None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FASTACT_", "NUMBA_"))}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
+                          env=full_env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_import_compiles_nothing_and_does_not_import_numba():
+    res = run_python("""
+        import sys, threading
+        import fastact as fa
+        assert "numba" not in sys.modules, "numba imported"
+        assert "llvmlite" not in sys.modules
+        assert threading.active_count() == 1, "a thread was started at import"
+        print(fa.backend)
+    """)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "numba"
+
+
+def test_backend_from_environment():
+    res = run_python("""
+        import sys, numpy as np, fastact as fa
+        assert fa.backend == "numpy"
+        y, d = fa.tanh.value_and_grad(np.linspace(-3, 3, 7))
+        assert abs(d[3] - 1.0) < 1e-15 and "numba" not in sys.modules
+    """, env={"FASTACT_BACKEND": "numpy"})
+    assert res.returncode == 0, res.stderr
+
+
+def test_unknown_backend_is_a_clear_error():
+    res = run_python("import fastact", env={"FASTACT_BACKEND": "fortran"})
+    assert res.returncode != 0
+    assert "FASTACT_BACKEND" in res.stderr and "numba" in res.stderr
+
+
+def test_numba_missing_falls_back_to_numpy_and_forcing_it_fails():
+    code = """
+        import sys
+        sys.modules["numba"] = None
+        import fastact as fa
+        print(fa.backend, fa.sigmoid(0.0))
+        try:
+            import fastact.scalar
+        except ImportError as exc:
+            print("scalar:", exc)
+    """
+    res = run_python(code)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0] == "numpy 0.5"
+    assert "needs numba" in res.stdout
+    res = run_python(code, env={"FASTACT_BACKEND": "numba"})
+    assert res.returncode != 0 and "numba is not installed" in res.stderr
+
+
+def test_numpy_backend_passes_the_api_suite():
+    """The "numpy" backend is held to the same contract as numba (same tests, same bounds)."""
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "tests/test_api.py", "tests/test_bad_input.py",
+         "tests/test_accuracy.py::test_tails_are_not_flushed_to_zero"],
+        cwd=ROOT, env=dict(os.environ, FASTACT_BACKEND="numpy"),
+        capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout
+
+
+@pytest.mark.slow
+def test_works_without_a_writable_cache_directory(tmp_path):
+    """No locator can write (package dir, home, NUMBA_CACHE_DIR): compiles in memory, no warning.
+
+    We run as root in CI, so permissions cannot make a directory read-only; a regular *file*
+    where each cache directory would go makes every locator fail just the same.
+    """
+    install = tmp_path / "site"
+    shutil.copytree(PACKAGE, install / "fastact", ignore=shutil.ignore_patterns("__pycache__"))
+    (install / "fastact" / "__pycache__").write_text("not a directory")
+    (install / "fastact" / "_math" / "__pycache__").write_text("not a directory")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    res = run_python("""
+        import numpy as np, fastact as fa
+        assert fa.__file__.startswith(%r)
+        y, d = fa.sigmoid.value_and_grad(np.array([0.0, 40.0]))
+        assert y[0] == 0.5 and d[1] > 0
+        from fastact import scalar
+        assert scalar.relu_grad(2.0) == 1.0
+        print("ok")
+    """ % str(install), env={"PYTHONPATH": str(install), "HOME": str(blocker / "home"),
+                              "XDG_CACHE_HOME": str(blocker / "cache"),
+                              "PYTHONDONTWRITEBYTECODE": "1"}, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok" and res.stderr == ""
+
+
+@pytest.mark.slow
+def test_second_process_loads_kernels_from_the_cache(tmp_path):
+    code = """
+        import numpy as np, fastact as fa
+        from fastact import _backends
+        fa.tanh.value_and_grad(np.ones(3))
+        kernel = _backends.loop(fa.tanh, "value_and_grad")
+        print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()))
+    """
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_python(code, env=env)
+    second = run_python(code, env=env)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == ["0", "1"]
+    assert second.stdout.split() == ["1", "0"]
