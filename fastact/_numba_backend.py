@@ -12,6 +12,7 @@ import marshal
 import numba
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 from ._math import JITABLE, _fp
@@ -42,6 +43,29 @@ def _float_of_bits(typingctx, i):
     return sig, codegen
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c with one rounding (llvm.fma: one instruction where the CPU has FMA)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fnty = ir.FunctionType(double, [double, double, double])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+def _two_prod_fma(a, b):
+    p = a * b
+    return p, _fma(a, b, -p)
+
+
+def _mul_add_fma(a, b, c):
+    return _fma(a, b, c)
+
+
 def _pow2_bits(kf):
     # kf + 1.5*2^52 holds kf (an integer) in its low mantissa bits; move it into the exponent field.
     k = _bits_of(kf + _fp._SHIFT) - _bits_of(_fp._SHIFT)
@@ -53,12 +77,15 @@ def _register_math():
     global _fingerprint
     # forceinline (LLVM alwaysinline): the helpers are too big for LLVM's inlining threshold, and
     # a call per helper per element blocks vectorisation (measured: sigmoid 72 -> 17 ns/element).
-    overload(_fp.pow2, jit_options=dict(_JIT_OPTIONS, forceinline=True))(
-        lambda kf: _pow2_bits)
+    inline = dict(_JIT_OPTIONS, forceinline=True)
+    overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
+    overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
+    overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
+    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add)
     digest = hashlib.sha1()
     for fn in JITABLE:
         digest.update(marshal.dumps(fn.__code__))
-        if fn is not _fp.pow2:
+        if fn not in replaced:
             register_jitable(forceinline=True, **_JIT_OPTIONS)(fn)
     _fingerprint = digest.hexdigest()[:12]
 

@@ -40,7 +40,10 @@ def fast_two_sum(a, b):
 
 @jitable
 def two_prod(a, b):
-    """p + e == a * b exactly (Dekker, no FMA needed; valid for |a|, |b| < 2^996)."""
+    """p + e == a * b exactly (Dekker, valid for |a|, |b| < 2^996).
+
+    Plain Python; the numba backend replaces it by the same exact result from one FMA.
+    """
     p = a * b
     ca = _SPLITTER * a
     ah = ca - (ca - a)
@@ -50,6 +53,12 @@ def two_prod(a, b):
     bl = b - bh
     e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
     return p, e
+
+
+@jitable
+def mul_add(a, b, c):
+    """a * b + c.  Plain Python rounds twice; the numba backend uses one FMA instruction."""
+    return a * b + c
 
 
 @jitable
@@ -67,18 +76,23 @@ def dd_square(ah, al):
 
 
 @jitable
-def dd_div(ah, al, bh, bl):
-    """(ah + al) / (bh + bl) rounded to a double, error ~0.5 ulp (one Newton correction)."""
-    q = ah / bh
+def dd_div(ah, al, bh, bl, inv):
+    """(ah + al) / (bh + bl) rounded to a double, error ~0.5 ulp.
+
+    ``inv`` is any approximation of 1/bh good to a few ulp (1/bh, or (1/c)^2 for bh = c^2): one
+    Newton correction with the exact remainder removes its error.  Passing it in lets the value
+    and the derivative share one division.
+    """
+    q = ah * inv
     p, e = two_prod(q, bh)
     r = (((ah - p) - e) + al) - q * bl
-    return q + r / bh
+    return q + r * inv
 
 
 @jitable
 def pow2(kf):
     """2.0 ** kf for an integer-valued float kf in [-1022, 1023]."""
-    # Plain-Python version; the numba backend replaces it by a bit-cast that vectorises.
+    # Plain Python; the numba backend replaces it by a bit-cast that vectorises.
     if kf != kf:
         return kf
     return math.ldexp(1.0, int(kf))
@@ -113,18 +127,18 @@ def exp_reduced(x):
     rh, rl = two_sum(x - k * _LN2_HI, -k * _LN2_LO)
     # e^r - 1 = r + r^2/2 + r^3 * P(r), P the Taylor tail to r^15/15! (|r| <= 0.347: < 2^-68).
     p = 1.0 / 1307674368000.0
-    p = p * rh + 1.0 / 87178291200.0
-    p = p * rh + 1.0 / 6227020800.0
-    p = p * rh + 1.0 / 479001600.0
-    p = p * rh + 1.0 / 39916800.0
-    p = p * rh + 1.0 / 3628800.0
-    p = p * rh + 1.0 / 362880.0
-    p = p * rh + 1.0 / 40320.0
-    p = p * rh + 1.0 / 5040.0
-    p = p * rh + 1.0 / 720.0
-    p = p * rh + 1.0 / 120.0
-    p = p * rh + 1.0 / 24.0
-    p = p * rh + 1.0 / 6.0
+    p = mul_add(p, rh, 1.0 / 87178291200.0)
+    p = mul_add(p, rh, 1.0 / 6227020800.0)
+    p = mul_add(p, rh, 1.0 / 479001600.0)
+    p = mul_add(p, rh, 1.0 / 39916800.0)
+    p = mul_add(p, rh, 1.0 / 3628800.0)
+    p = mul_add(p, rh, 1.0 / 362880.0)
+    p = mul_add(p, rh, 1.0 / 40320.0)
+    p = mul_add(p, rh, 1.0 / 5040.0)
+    p = mul_add(p, rh, 1.0 / 720.0)
+    p = mul_add(p, rh, 1.0 / 120.0)
+    p = mul_add(p, rh, 1.0 / 24.0)
+    p = mul_add(p, rh, 1.0 / 6.0)
     sq, sq_err = two_prod(rh, rh)
     mh, ml = two_sum(rh, 0.5 * sq)
     # e^(rh+rl) - 1 = expm1(rh) + rl * e^rh, and e^rh ~ 1 + rh is plenty for the tiny rl.

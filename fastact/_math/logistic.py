@@ -29,13 +29,13 @@ def _one_plus_t(k, mh, ml):
 
 
 @jitable
-def _t_over_d_power(k, mh, ml, square, extra_exponent):
-    """2^(k + extra_exponent) (1 + m) / (1 + t)^(2 if square else 1), rounded once."""
+def _t_over_d_squared(k, mh, ml, extra_exponent):
+    """2^(k + extra_exponent) (1 + m) / (1 + t)^2, rounded once."""
     dh, dl = _one_plus_t(k, mh, ml)
-    if square:
-        dh, dl = dd_square(dh, dl)
+    inv = 1.0 / dh  # the same division as the value's: shared in a fused loop
+    sh, sl = dd_square(dh, dl)
     nh, nl = two_sum(1.0, mh)
-    q = dd_div(nh, nl + ml, dh, dl)
+    q = dd_div(nh, nl + ml, sh, sl, inv * inv)
     # Scale last, so that a result in the subnormal range is rounded only once.
     return scale2(q, k + extra_exponent)
 
@@ -45,10 +45,13 @@ def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-a)
-    if x >= 0.0:
-        dh, dl = _one_plus_t(k, mh, ml)
-        return dd_div(1.0, 0.0, dh, dl)
-    return _t_over_d_power(k, mh, ml, False, 0.0)
+    dh, dl = _one_plus_t(k, mh, ml)
+    # z >= 0: 1/(1+t);  z < 0: t/(1+t) = 2^k (1+m)/(1+t), scaled last.  Selects, not branches,
+    # so the loop vectorises.
+    neg = x < 0.0
+    nh, nl = two_sum(1.0, mh)
+    q = dd_div(nh if neg else 1.0, (nl + ml) if neg else 0.0, dh, dl, 1.0 / dh)
+    return scale2(q, k if neg else 0.0)
 
 
 @jitable
@@ -56,7 +59,7 @@ def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)), to full precision in the tails."""
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-a)
-    return _t_over_d_power(k, mh, ml, True, 0.0)
+    return _t_over_d_squared(k, mh, ml, 0.0)
 
 
 @jitable
@@ -69,7 +72,7 @@ def tanh(x):
     nh, nl = two_sum(1.0, -p)
     nh, nl = dd_add_d(nh, nl - p * ml, -p * mh)
     dh, dl = _one_plus_t(k, mh, ml)
-    return math.copysign(dd_div(nh, nl, dh, dl), x)
+    return math.copysign(dd_div(nh, nl, dh, dl, 1.0 / dh), x)
 
 
 @jitable
@@ -77,4 +80,4 @@ def tanh_grad(x):
     """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-2.0 * a)
-    return _t_over_d_power(k, mh, ml, True, 2.0)
+    return _t_over_d_squared(k, mh, ml, 2.0)
