@@ -10,7 +10,9 @@
 Importing fastact compiles nothing and does not import numba; kernels compile on first use.
 """
 from . import _backends
-from ._catalog import activations, get, leaky_relu, relu, sigmoid, tanh
+from ._catalog import (activations, celu, elu, gelu, get, hardshrink, hardsigmoid, hardswish,
+                       hardtanh, leaky_relu, log_sigmoid, mish, relu, relu6, selu, sigmoid, silu,
+                       softplus, softshrink, softsign, squareplus, tanh, tanhshrink)
 from ._threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -18,8 +20,12 @@ __version__ = "0.1.0"
 #: Which kernels are in use: "numba" or "numpy" (set FASTACT_BACKEND to choose).
 backend = _backends.name
 
-__all__ = ["activations", "backend", "get", "get_num_threads", "leaky_relu", "relu",
-           "set_num_threads", "sigmoid", "tanh"]
+swish = silu
+
+__all__ = ["activations", "backend", "celu", "elu", "gelu", "get", "get_num_threads",
+           "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_sigmoid",
+           "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu", "softplus",
+           "softshrink", "softsign", "squareplus", "swish", "tanh", "tanhshrink"]
 
 
 def __getattr__(name):

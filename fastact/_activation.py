@@ -11,14 +11,42 @@ _F64 = np.dtype(np.float64)
 _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dtype (NEP 50)
 
 
+class Form:
+    """One formula of an activation: its scalar math, numpy reference and kernel name."""
+
+    def __init__(self, kernel_name, value, grad, reference):
+        self.kernel_name = kernel_name  # also its name in fastact.scalar
+        self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
+        self.reference = reference  # (value, grad) in plain numpy
+
+
+class Choice:
+    """A keyword parameter that picks the formula (gelu's approximate="none" | "tanh")."""
+
+    def __init__(self, name, default, options, doc=""):
+        self.name = name
+        self.default = default
+        self.options = tuple(options)
+        self.doc = doc
+
+    def convert(self, value, fname):
+        if not isinstance(value, str):
+            raise TypeError(f"{fname}: {self.name} must be a string, got {type(value).__name__}")
+        if value not in self.options:
+            raise ValueError(f"{fname}: {self.name} must be one of "
+                             f"{', '.join(map(repr, self.options))}, got {value!r}")
+        return value
+
+
 class Param:
     """A keyword parameter: its name, PyTorch's default, and the values it accepts."""
 
-    def __init__(self, name, default, doc="", positive=False):
+    def __init__(self, name, default, doc="", positive=False, nonnegative=False):
         self.name = name
         self.default = float(default)
         self.doc = doc
         self.positive = positive
+        self.nonnegative = nonnegative
 
     def convert(self, value, fname):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -31,6 +59,8 @@ class Param:
             raise ValueError(f"{fname}: {self.name} must be finite, got {value}")
         if self.positive and not value > 0.0:
             raise ValueError(f"{fname}: {self.name} must be > 0, got {value}")
+        if self.nonnegative and not value >= 0.0:
+            raise ValueError(f"{fname}: {self.name} must be >= 0, got {value}")
         return value
 
 
@@ -42,16 +72,25 @@ class Activation:
     a numpy scalar out.  Parameters are keyword arguments accepted by every method.
     """
 
-    def __init__(self, name, value, grad, reference, params=(), doc=""):
+    def __init__(self, name, forms, params=(), choice=None, check=None, doc=""):
         self.name = name
-        self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
-        self.reference = reference  # (value, grad) in plain numpy
+        self.forms = forms  # {choice option (None without a choice): Form}
         self.params = tuple(params)
+        self.choice = choice
+        self._check = check  # cross-parameter validation, check(params_tuple, fname)
         self._defaults = tuple(p.default for p in self.params)
+        self._default_form = forms[choice.default if choice else None]
         self.__doc__ = doc
+
+    @property
+    def reference(self):
+        """(value, grad) numpy reference of the default formula."""
+        return self._default_form.reference
 
     def __repr__(self):
         params = "".join(f", {p.name}={p.default!r}" for p in self.params)
+        if self.choice:
+            params += f", {self.choice.name}={self.choice.default!r}"
         return f"<fastact activation {self.name}(z{params})>"
 
     def __reduce__(self):
@@ -61,27 +100,34 @@ class Activation:
         return get, (self.name,)
 
     def _bind(self, kwargs, fname):
-        """Keyword parameters as a tuple of floats, in declaration order."""
+        """(formula, float parameters in declaration order) from the keyword arguments."""
         if not kwargs:
-            return self._defaults
+            return self._default_form, self._defaults
+        form = self._default_form
+        if self.choice and self.choice.name in kwargs:
+            form = self.forms[self.choice.convert(kwargs.pop(self.choice.name), fname)]
         values = []
         for p in self.params:
             values.append(p.convert(kwargs.pop(p.name), fname) if p.name in kwargs else p.default)
         if kwargs:
-            valid = ", ".join(p.name for p in self.params) or "none"
+            names = [p.name for p in self.params] + ([self.choice.name] if self.choice else [])
             raise TypeError(f"{fname}() got unexpected keyword argument(s) "
-                            f"{', '.join(map(repr, kwargs))}; its parameters: {valid}")
-        return tuple(values)
+                            f"{', '.join(map(repr, kwargs))}; its parameters: "
+                            f"{', '.join(names) or 'none'}")
+        values = tuple(values)
+        if self._check is not None:
+            self._check(values, fname)
+        return form, values
 
     def _unary(self, variant, fname, z, out, kwargs):
-        params = self._bind(kwargs, fname)
+        form, params = self._bind(kwargs, fname)
         arr, compute, result = as_input(z, "z", fname)
         if out is None:
             res = np.empty_like(arr, dtype=result, subok=False)
         else:
             check_out(out, arr.shape, fname)
             res = out
-        execute(_backends.loop(self, variant), [arr], [res], compute, params, out is None)
+        execute(_backends.loop(form, variant), [arr], [res], compute, params, out is None)
         if out is None and res.ndim == 0:
             return res[()]
         return res
@@ -97,7 +143,7 @@ class Activation:
     def value_and_grad(self, z, out=None, **params):
         """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
         fname = self.name + ".value_and_grad"
-        params = self._bind(params, fname)
+        form, params = self._bind(params, fname)
         arr, compute, result = as_input(z, "z", fname)
         fresh = out is None
         if fresh:
@@ -115,7 +161,7 @@ class Activation:
         y, dy = res
         if out[0] is not None and out[1] is not None and _overlap(y, dy):
             raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
-        execute(_backends.loop(self, "value_and_grad"), [arr], res, compute, params, fresh)
+        execute(_backends.loop(form, "value_and_grad"), [arr], res, compute, params, fresh)
         if y.ndim == 0:
             return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
         return y, dy
@@ -123,7 +169,7 @@ class Activation:
     def backward(self, grad_out, z, out=None, **params):
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
         fname = self.name + ".backward"
-        params = self._bind(params, fname)
+        form, params = self._bind(params, fname)
         g, _, g_result = as_input(grad_out, "grad_out", fname)
         arr, _, z_result = as_input(z, "z", fname)
         if type(grad_out) in _WEAK_SCALARS:
@@ -146,7 +192,7 @@ class Activation:
         else:
             check_out(out, shape, fname)
             res = out
-        execute(_backends.loop(self, "backward"), [g, arr], [res], compute, params, out is None)
+        execute(_backends.loop(form, "backward"), [g, arr], [res], compute, params, out is None)
         if out is None and res.ndim == 0:
             return res[()]
         return res

@@ -35,9 +35,9 @@ _lock = threading.Lock()
 _loops = {}
 
 
-def _numpy_loop(activation, variant):
+def _numpy_loop(form, variant):
     """Loops of the "numpy" backend: the reference functions, evaluated in float64."""
-    value, grad = activation.reference
+    value, grad = form.reference
     f64 = np.float64
 
     if variant in ("value", "grad"):
@@ -58,9 +58,9 @@ def _numpy_loop(activation, variant):
     return loop
 
 
-def loop(activation, variant):
-    """The 1-D loop for ``activation`` and ``variant``, built on first use and kept."""
-    key = (activation.name, variant)
+def loop(form, variant):
+    """The 1-D loop for an activation's ``form`` and ``variant``, built on first use and kept."""
+    key = (form, variant)
     fn = _loops.get(key)
     if fn is None:
         with _lock:  # two threads asking at once compile once
@@ -69,8 +69,8 @@ def loop(activation, variant):
                 if name == "numba":
                     from . import _numba_backend
 
-                    fn = _numba_backend.build_loop(activation, variant)
+                    fn = _numba_backend.build_loop(form, variant)
                 else:
-                    fn = _numpy_loop(activation, variant)
+                    fn = _numpy_loop(form, variant)
                 _loops[key] = fn
     return fn

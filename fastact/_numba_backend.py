@@ -132,11 +132,12 @@ def _backward_loop(grad):
     return loop
 
 
-def build_loop(activation, variant):
-    """Compile the loop for ``activation`` and ``variant`` (value, grad, value_and_grad, backward)."""
+def build_loop(form, variant):
+    """Compile the loop for an activation ``form`` and ``variant`` (value, grad, value_and_grad,
+    backward)."""
     if _fingerprint is None:
         _register_math()
-    value, grad = activation.scalar_math
+    value, grad = form.scalar_math
     if variant == "value":
         py_func = _value_loop(value)
     elif variant == "grad":
@@ -145,4 +146,4 @@ def build_loop(activation, variant):
         py_func = _value_and_grad_loop(value, grad)
     else:
         py_func = _backward_loop(grad)
-    return compile_function(py_func, f"{activation.name}_{variant}")
+    return compile_function(py_func, f"{form.kernel_name}_{variant}")

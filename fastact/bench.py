@@ -6,6 +6,7 @@ side by side in one run.  Results are medians of repeated runs; timings on a bus
 noisy, so compare ratios, not absolute times.
 """
 import argparse
+import importlib.util
 import json
 import platform
 import sys
@@ -36,13 +37,117 @@ def _naive_leaky_relu(z, y, dy, alpha=0.01):
     return np.where(z > 0, z, alpha * z), np.where(z > 0, 1.0, alpha).astype(z.dtype)
 
 
+def _naive_gelu(z, y, dy):
+    # numpy has no erf; the exact GELU the naive way needs scipy.special.erf
+    from scipy.special import erf
+
+    cdf = 0.5 * (1.0 + erf(z / np.sqrt(2.0)))
+    return z * cdf, cdf + z * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
+def _naive_silu(z, y, dy):
+    s = 1.0 / (1.0 + np.exp(-z))
+    return z * s, s * (1.0 + z * (1.0 - s))
+
+
+def _naive_softplus(z, y, dy):
+    return np.log1p(np.exp(z)), 1.0 / (1.0 + np.exp(-z))
+
+
+def _naive_log_sigmoid(z, y, dy):
+    s = 1.0 / (1.0 + np.exp(-z))
+    return np.log(s), 1.0 - s
+
+
+def _naive_mish(z, y, dy):
+    sp = np.log1p(np.exp(z))
+    t = np.tanh(sp)
+    return z * t, t + z * (1.0 - t * t) / (1.0 + np.exp(-z))
+
+
+def _naive_elu(z, y, dy, alpha=1.0):
+    e = np.exp(z)
+    return np.where(z > 0, z, alpha * (e - 1.0)), np.where(z > 0, 1.0, alpha * e)
+
+
+def _naive_selu(z, y, dy):
+    a, s = 1.6732632423543772, 1.0507009873554805
+    e = np.exp(z)
+    return s * np.where(z > 0, z, a * (e - 1.0)), s * np.where(z > 0, 1.0, a * e)
+
+
+def _naive_celu(z, y, dy, alpha=1.0):
+    e = np.exp(z / alpha)
+    return np.maximum(z, 0.0) + np.minimum(0.0, alpha * (e - 1.0)), np.where(z > 0, 1.0, e)
+
+
+def _naive_hardtanh(z, y, dy):
+    return np.clip(z, -1.0, 1.0), ((z > -1.0) & (z < 1.0)).astype(z.dtype)
+
+
+def _naive_relu6(z, y, dy):
+    return np.clip(z, 0.0, 6.0), ((z > 0.0) & (z < 6.0)).astype(z.dtype)
+
+
+def _naive_hardsigmoid(z, y, dy):
+    return np.clip(z + 3.0, 0.0, 6.0) / 6.0, ((z > -3.0) & (z < 3.0)) / 6.0
+
+
+def _naive_hardswish(z, y, dy):
+    return (z * np.clip(z + 3.0, 0.0, 6.0) / 6.0,
+            np.where(z <= -3.0, 0.0, np.where(z >= 3.0, 1.0, (2.0 * z + 3.0) / 6.0)))
+
+
+def _naive_softsign(z, y, dy):
+    d = 1.0 + np.abs(z)
+    return z / d, 1.0 / (d * d)
+
+
+def _naive_tanhshrink(z, y, dy):
+    t = np.tanh(z)
+    return z - t, t * t
+
+
+def _naive_softshrink(z, y, dy, lambd=0.5):
+    return (np.where(z > lambd, z - lambd, np.where(z < -lambd, z + lambd, 0.0)),
+            (np.abs(z) > lambd).astype(z.dtype))
+
+
+def _naive_hardshrink(z, y, dy, lambd=0.5):
+    keep = np.abs(z) > lambd
+    return np.where(keep, z, 0.0), keep.astype(z.dtype)
+
+
+def _naive_squareplus(z, y, dy, b=4.0):
+    s = np.sqrt(z * z + b)
+    return 0.5 * (z + s), 0.5 * (1.0 + z / s)
+
+
 #: The textbook numpy formulation of value and derivative that fastact replaces.
 NAIVE = {
     "sigmoid": _naive_sigmoid,
     "tanh": _naive_tanh,
     "relu": _naive_relu,
     "leaky_relu": _naive_leaky_relu,
+    "gelu": _naive_gelu,
+    "silu": _naive_silu,
+    "softplus": _naive_softplus,
+    "log_sigmoid": _naive_log_sigmoid,
+    "mish": _naive_mish,
+    "elu": _naive_elu,
+    "selu": _naive_selu,
+    "celu": _naive_celu,
+    "hardtanh": _naive_hardtanh,
+    "relu6": _naive_relu6,
+    "hardsigmoid": _naive_hardsigmoid,
+    "hardswish": _naive_hardswish,
+    "softsign": _naive_softsign,
+    "tanhshrink": _naive_tanhshrink,
+    "softshrink": _naive_softshrink,
+    "hardshrink": _naive_hardshrink,
+    "squareplus": _naive_squareplus,
 }
+CORE = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
 def median_time(fn, repeats=5, min_time=0.02):
@@ -121,10 +226,15 @@ def main(argv=None):
                         default=list(DEFAULT_SIZES), help="comma-separated, e.g. 1e3,1e5")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--activations", type=lambda s: s.split(","), default=list(NAIVE),
-                        help="comma-separated names (default: all)")
+                        help="comma-separated names (default: all), or 'core' for the seed four")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", metavar="FILE", help="also save the results as JSON")
     args = parser.parse_args(argv)
+    if args.activations == ["core"]:
+        args.activations = list(CORE)
+    if "gelu" in args.activations and importlib.util.find_spec("scipy") is None:
+        args.activations.remove("gelu")  # its naive form needs scipy's erf
+        print("(gelu skipped: its naive numpy form needs scipy.special.erf)", file=sys.stderr)
     unknown = [a for a in args.activations if a not in NAIVE]
     if unknown:
         parser.error(f"no benchmark for {', '.join(unknown)}; choose from {', '.join(NAIVE)}")

@@ -5,9 +5,65 @@ the double-double refinements), never for speed.  Every function takes a float64
 a float64 array; it never warns, never overflows, and propagates NaN.
 Conventions at kinks are PyTorch's (see the README).
 """
+import functools
+import math
+
 import numpy as np
 
 _NAN = np.float64(np.nan)
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_SCALE_ALPHA = 1.7580993408473768  # the product of the two, rounded once
+
+
+def _quiet(fn):
+    """Evaluate with numpy's floating-point warnings off: overflow to inf in an intermediate
+    (z*z for huge z) is expected here and handled by the formula."""
+    @functools.wraps(fn)
+    def wrapper(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    return wrapper
+
+
+def _nan_or(z, value):
+    """value where z is a number, NaN where z is NaN."""
+    return np.where(np.isnan(z), _NAN, value)
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])  # numpy has no erfc
+
+
+# Where a function amplifies the rounding of its argument (e^(beta z), erfc(z/sqrt2) and
+# e^(-z^2/2) in the tails, by a factor ~|argument|), the argument is formed exactly as hi + lo
+# and lo applied to first order.  Dekker's product, in numpy:
+def _split(a):
+    c = 134217729.0 * a  # 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+@_quiet
+def _two_prod(a, b):
+    """(p, e) with p + e = a * b exactly (e = 0 where the product is out of range)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, np.where(np.abs(p) < 1e300, e, 0.0)
+
+
+def _times_const(z, hi, lo):
+    p, e = _two_prod(z, hi)
+    return p, e + z * lo
+
+
+_INV_SQRT2 = (0.7071067811865476, -4.833646656726457e-17)
+_SQRT_2_OVER_PI_DD = (0.7978845608028654, -4.98465440455546e-17)
+_GELU_C3 = (0.035677408136300125, -3.0875749590776575e-19)  # 0.044715 sqrt(2/pi)
 
 
 def sigmoid(z):
@@ -44,3 +100,214 @@ def leaky_relu(z, alpha):
 
 def leaky_relu_grad(z, alpha):
     return np.where(z <= 0, alpha, np.where(z > 0, 1.0, _NAN))
+
+
+@_quiet
+def silu(z):
+    return np.where(z == -np.inf, 0.0, z * sigmoid(z))
+
+
+@_quiet
+def silu_grad(z):
+    return np.where(np.isinf(z), (z > 0) * 1.0, sigmoid(z) + z * sigmoid_grad(z))
+
+
+@_quiet
+def softplus(z, beta):
+    x, x_lo = _two_prod(beta, z)
+    t = np.exp(-np.abs(x)) * (1.0 - np.sign(x) * x_lo)  # e^-|beta z|
+    return np.where(x > 0, z, 0.0) + np.log1p(t) / beta
+
+
+@_quiet
+def _sigmoid_dd(x, x_lo):
+    s = sigmoid(x)
+    return s + x_lo * sigmoid_grad(x)
+
+
+def softplus_grad(z, beta):
+    return _sigmoid_dd(*_two_prod(beta, z))
+
+
+def log_sigmoid(z):
+    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid_grad(z):
+    return sigmoid(-z)
+
+
+@_quiet
+def mish(z):
+    return np.where(z == -np.inf, 0.0, z * np.tanh(softplus(z, 1.0)))
+
+
+@_quiet
+def mish_grad(z):
+    t = np.tanh(softplus(z, 1.0))
+    return np.where(np.isinf(z), (z > 0) * 1.0, t + z * (1.0 - t * t) * sigmoid(z))
+
+
+@_quiet
+def _Phi(z):
+    """Normal CDF erfc(-z/sqrt2)/2, the argument's rounding applied to first order."""
+    x, x_lo = _times_const(-z, *_INV_SQRT2)
+    x_lo = np.where(np.isfinite(x), x_lo, 0.0)
+    return 0.5 * (_erfc(x) - x_lo * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x))
+
+
+@_quiet
+def _phi(z):
+    """Normal density e^(-z^2/2)/sqrt(2 pi), with z^2 exact."""
+    s, s_lo = _two_prod(z, z)
+    return np.exp(-0.5 * s) * (1.0 - 0.5 * s_lo) / _SQRT_2PI
+
+
+@_quiet
+def gelu(z):
+    return np.where(z == -np.inf, 0.0, z * _Phi(z))
+
+
+@_quiet
+def gelu_grad(z):
+    return _Phi(z) + np.where(np.isinf(z), 0.0, z * _phi(z))
+
+
+@_quiet
+def _gelu_tanh_2u(z):
+    """2 sqrt(2/pi) (z + 0.044715 z^3) as hi + lo."""
+    a, a_lo = _times_const(z, *_SQRT_2_OVER_PI_DD)
+    c, c_lo = _times_const(z, *_GELU_C3)
+    s, s_lo = _two_prod(z, z)
+    c3, c3_lo = _two_prod(c, s)
+    u = a + c3
+    bb = u - a
+    u_lo = (a - (u - bb)) + (c3 - bb) + a_lo + c3_lo + c * s_lo + c_lo * s  # two_sum error + lows
+    return 2.0 * u, np.where(np.isfinite(u), 2.0 * u_lo, 0.0)
+
+
+@_quiet
+def gelu_tanh(z):
+    return np.where(z == -np.inf, 0.0, z * _sigmoid_dd(*_gelu_tanh_2u(z)))
+
+
+@_quiet
+def gelu_tanh_grad(z):
+    u2, u2_lo = _gelu_tanh_2u(z)
+    slope_u = sigmoid_grad(u2) * (1.0 - u2_lo * np.tanh(u2 / 2.0))  # sigmoid'(u2 + u2_lo)
+    slope = _sigmoid_dd(u2, u2_lo) + z * slope_u * 2.0 * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+    return np.where(np.abs(z) > 1e100, np.where(z > 0, 1.0, 0.0), slope)
+
+
+def elu(z, alpha):
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+
+def elu_grad(z, alpha):
+    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
+
+
+def selu(z):
+    return np.where(z > 0, SELU_SCALE * z, SELU_SCALE_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def selu_grad(z):
+    return np.where(z > 0, SELU_SCALE, SELU_SCALE_ALPHA * np.exp(np.minimum(z, 0.0)))
+
+
+@_quiet
+def _over_alpha(z, alpha):
+    """min(z, 0)/alpha as hi + lo (lo from the exact remainder)."""
+    zn = np.minimum(z, 0.0)
+    q = zn / alpha
+    p, e = _two_prod(q, alpha)
+    return q, np.where(np.isfinite(q), ((zn - p) - e) / alpha, 0.0)
+
+
+def celu(z, alpha):
+    q, q_lo = _over_alpha(z, alpha)
+    return np.where(z > 0, z, alpha * (np.expm1(q) + q_lo * np.exp(q)))
+
+
+def celu_grad(z, alpha):
+    q, q_lo = _over_alpha(z, alpha)
+    return np.where(z > 0, 1.0, np.exp(q) * (1.0 + q_lo))
+
+
+def hardtanh(z, min_val, max_val):
+    return np.where(z < min_val, min_val, np.where(z > max_val, max_val, z))
+
+
+def hardtanh_grad(z, min_val, max_val):
+    return _nan_or(z, np.where((z > min_val) & (z < max_val), 1.0, 0.0))
+
+
+def relu6(z):
+    return hardtanh(z, 0.0, 6.0)
+
+
+def relu6_grad(z):
+    return hardtanh_grad(z, 0.0, 6.0)
+
+
+def hardsigmoid(z):
+    return np.where(z <= -3, 0.0, np.where(z >= 3, 1.0, (z + 3.0) / 6.0))
+
+
+def hardsigmoid_grad(z):
+    return _nan_or(z, np.where((z > -3) & (z < 3), 1.0 / 6.0, 0.0))
+
+
+def hardswish(z):
+    return np.where(z <= -3, 0.0, np.where(z >= 3, z, z * (z + 3.0) / 6.0))
+
+
+def hardswish_grad(z):
+    return np.where(z <= -3, 0.0, np.where(z >= 3, 1.0, (2.0 * z + 3.0) / 6.0))
+
+
+@_quiet
+def softsign(z):
+    return np.where(np.isinf(z), np.sign(z), z / (1.0 + np.abs(z)))
+
+
+@_quiet
+def softsign_grad(z):
+    return 1.0 / (1.0 + np.abs(z)) ** 2
+
+
+def tanhshrink(z):
+    return z - np.tanh(z)  # cancels near 0: the kernels use a polynomial there
+
+
+def tanhshrink_grad(z):
+    return np.tanh(z) ** 2
+
+
+def softshrink(z, lambd):
+    return _nan_or(z, np.where(z > lambd, z - lambd, np.where(z < -lambd, z + lambd, 0.0)))
+
+
+def softshrink_grad(z, lambd):
+    return _nan_or(z, np.where((z > lambd) | (z < -lambd), 1.0, 0.0))
+
+
+def hardshrink(z, lambd):
+    return _nan_or(z, np.where((z > lambd) | (z < -lambd), z, 0.0))
+
+
+def hardshrink_grad(z, lambd):
+    return softshrink_grad(z, lambd)
+
+
+@_quiet
+def squareplus(z, b):
+    s = np.hypot(z, math.sqrt(b))
+    return np.where(z >= 0, 0.5 * z + 0.5 * s, (0.25 * b) / (0.5 * s - 0.5 * z))
+
+
+@_quiet
+def squareplus_grad(z, b):
+    s = np.hypot(z, math.sqrt(b))
+    pos = np.where(z > 1e150, 1.0, 0.5 + 0.5 * z / s)
+    return np.where(z >= 0, pos, (0.25 * b) / s / (0.5 * s - 0.5 * z))

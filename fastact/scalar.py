@@ -37,8 +37,9 @@ def _build():
         if _numba_backend._fingerprint is None:
             _numba_backend._register_math()
     kernels = {}
-    for name, act in activations.items():
-        value, grad = act.scalar_math
+    forms = {f.kernel_name: f for act in activations.values() for f in act.forms.values()}
+    for name, form in forms.items():
+        value, grad = form.scalar_math
         for kname, py_func, doc in (
             (name, _value_kernel(value), value.__doc__),
             (name + "_grad", _value_kernel(grad), grad.__doc__),
@@ -47,6 +48,10 @@ def _build():
         ):
             py_func.__doc__ = doc
             kernels[kname] = _numba_backend.compile_function(py_func, "scalar_" + kname)
+    for alias, act in activations.items():  # swish -> silu
+        if alias != act.name:
+            for suffix in ("", "_grad", "_value_and_grad"):
+                kernels[alias + suffix] = kernels[act.name + suffix]
     return kernels
 
 

@@ -11,7 +11,36 @@ CASES = [
     ("relu", {}),
     ("leaky_relu", {}),
     ("leaky_relu", {"alpha": 0.2}),
+    ("gelu", {}),
+    ("gelu", {"approximate": "tanh"}),
+    ("silu", {}),
+    ("swish", {}),
+    ("softplus", {}),
+    ("softplus", {"beta": 2.5}),
+    ("log_sigmoid", {}),
+    ("mish", {}),
+    ("elu", {}),
+    ("elu", {"alpha": 0.4}),
+    ("selu", {}),
+    ("celu", {}),
+    ("celu", {"alpha": 0.3}),
+    ("hardtanh", {}),
+    ("hardtanh", {"min_val": -0.5, "max_val": 2.0}),
+    ("relu6", {}),
+    ("hardsigmoid", {}),
+    ("hardswish", {}),
+    ("softsign", {}),
+    ("tanhshrink", {}),
+    ("softshrink", {}),
+    ("softshrink", {"lambd": 1.5}),
+    ("hardshrink", {}),
+    ("squareplus", {}),
+    ("squareplus", {"b": 0.5}),
 ]
+# (name, method) pairs whose result crosses zero away from z = 0, or whose plain-numpy reference
+# cancels: compared to the reference with an absolute tolerance scaled by the largest term.
+CANCELLING = {("silu", "grad"), ("swish", "grad"), ("mish", "grad"), ("gelu", "grad"),
+              ("hardswish", "grad"), ("tanhshrink", "value")}
 CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in CASES]
 METHODS = ["value", "grad", "value_and_grad", "backward"]
 DTYPES = [np.float64, np.float32]

@@ -11,25 +11,108 @@ import pytest
 import fastact as fa
 
 mpmath.mp.prec = 300
-MAX_ULP = 2.0
+MAX_ULP = 2.0  # the core four; the modern set's bound (4) is in EXACT
 M = mpmath.mpf
 
 
-def _sigmoid(x):
+def _sig(x):
     return 1 / (1 + mpmath.exp(-x))
 
 
-def _sigmoid_grad(x):
-    e = mpmath.exp(-abs(x))
-    return e / (1 + e) ** 2
+def _dsig(x):
+    return _sig(x) * _sig(-x)
 
 
+def _Phi(x):
+    if abs(x) > 1e4:  # mpmath's erfc overflows a float internally there; the limits are exact
+        return M(1) if x > 0 else M(0)
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+
+
+def _phi(x):
+    return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+
+
+def _u2(x):  # 2u of the tanh-GELU
+    return 2 * mpmath.sqrt(2 / mpmath.pi) * (x + M("0.044715") * x ** 3)
+
+
+def _du2(x):
+    return 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + 3 * M("0.044715") * x * x)
+
+
+def _sp(x, beta=1):
+    return mpmath.log1p(mpmath.exp(beta * x)) / beta
+
+
+def _tanhshrink(x):
+    # x - tanh x ~ x^3/3 cancels: enough bits to survive it for any double x
+    with mpmath.workprec(300 + 3 * max(0, -int(mpmath.log(abs(x) + M(10) ** -400, 2)))):
+        return +(x - mpmath.tanh(x))
+
+
+_SA = M("1.6732632423543772848170429916717")
+_SS = M("1.0507009873554804934193349852946")
+
+
+def _pw(cond, a, b):
+    return a if cond else b
+
+
+# key: (activation, keywords, value(x), grad(x), scale of the largest term of the derivative
+#       or None, max ulp).  Where the derivative crosses zero away from x = 0, its error is
+#       measured against the largest term of its formula (the documented exception).
 EXACT = {
-    "sigmoid": (_sigmoid, _sigmoid_grad, {}),
-    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2, {}),
-    "relu": (lambda x: max(x, M(0)), lambda x: M(1) if x > 0 else M(0), {}),
-    "leaky_relu": (lambda x: x if x > 0 else M("0.2") * x,
-                   lambda x: M(1) if x > 0 else M("0.2"), {"alpha": 0.2}),
+    "sigmoid": ("sigmoid", {}, _sig, _dsig, None, 2.0),
+    "tanh": ("tanh", {}, mpmath.tanh, lambda x: mpmath.sech(x) ** 2, None, 2.0),
+    "relu": ("relu", {}, lambda x: max(x, M(0)), lambda x: _pw(x > 0, M(1), M(0)), None, 2.0),
+    "leaky_relu": ("leaky_relu", {"alpha": 0.2}, lambda x: _pw(x > 0, x, M(0.2) * x),
+                   lambda x: _pw(x > 0, M(1), M(0.2)), None, 2.0),
+    "gelu": ("gelu", {}, lambda x: x * _Phi(x), lambda x: _Phi(x) + x * _phi(x),
+             lambda x: max(abs(_Phi(x)), abs(x * _phi(x))), 4.0),
+    "gelu_tanh": ("gelu", {"approximate": "tanh"}, lambda x: x * _sig(_u2(x)),
+                  lambda x: _sig(_u2(x)) + x * _dsig(_u2(x)) * _du2(x),
+                  lambda x: max(abs(_sig(_u2(x))), abs(x * _dsig(_u2(x)) * _du2(x))), 4.0),
+    "silu": ("silu", {}, lambda x: x * _sig(x), lambda x: _sig(x) + x * _dsig(x),
+             lambda x: max(abs(_sig(x)), abs(x * _dsig(x))), 4.0),
+    "softplus": ("softplus", {}, _sp, _sig, None, 4.0),
+    "softplus_beta": ("softplus", {"beta": 2.5}, lambda x: _sp(x, M(2.5)),
+                      lambda x: _sig(M(2.5) * x), None, 4.0),
+    "log_sigmoid": ("log_sigmoid", {}, lambda x: -_sp(-x), lambda x: _sig(-x), None, 4.0),
+    "mish": ("mish", {}, lambda x: x * mpmath.tanh(_sp(x)),
+             lambda x: mpmath.tanh(_sp(x)) + x * mpmath.sech(_sp(x)) ** 2 * _sig(x),
+             lambda x: max(abs(mpmath.tanh(_sp(x))), abs(x * mpmath.sech(_sp(x)) ** 2 * _sig(x))),
+             4.0),
+    "elu": ("elu", {"alpha": 0.4}, lambda x: _pw(x > 0, x, M(0.4) * mpmath.expm1(x)),
+            lambda x: _pw(x > 0, M(1), M(0.4) * mpmath.exp(x)), None, 4.0),
+    "selu": ("selu", {}, lambda x: _SS * _pw(x > 0, x, _SA * mpmath.expm1(x)),
+             lambda x: _SS * _pw(x > 0, M(1), _SA * mpmath.exp(x)), None, 4.0),
+    "celu": ("celu", {"alpha": 0.3}, lambda x: _pw(x > 0, x, M(0.3) * mpmath.expm1(x / M(0.3))),
+             lambda x: _pw(x > 0, M(1), mpmath.exp(x / M(0.3))), None, 4.0),
+    "hardtanh": ("hardtanh", {"min_val": -0.5, "max_val": 2.0},
+                 lambda x: min(max(x, M(-0.5)), M(2)),
+                 lambda x: _pw(M(-0.5) < x < M(2), M(1), M(0)), None, 4.0),
+    "relu6": ("relu6", {}, lambda x: min(max(x, M(0)), M(6)),
+              lambda x: _pw(0 < x < 6, M(1), M(0)), None, 4.0),
+    "hardsigmoid": ("hardsigmoid", {}, lambda x: min(max(x + 3, M(0)), M(6)) / 6,
+                    lambda x: _pw(-3 < x < 3, M(1) / 6, M(0)), None, 4.0),
+    "hardswish": ("hardswish", {}, lambda x: x * min(max(x + 3, M(0)), M(6)) / 6,
+                  lambda x: _pw(x <= -3, M(0), _pw(x >= 3, M(1), (2 * x + 3) / 6)),
+                  lambda x: max(abs(x) / 3, M(1) / 2), 4.0),
+    "softsign": ("softsign", {}, lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2,
+                 None, 4.0),
+    "tanhshrink": ("tanhshrink", {}, _tanhshrink, lambda x: mpmath.tanh(x) ** 2, None, 4.0),
+    "softshrink": ("softshrink", {"lambd": 1.5},
+                   lambda x: _pw(x > 1.5, x - M(1.5), _pw(x < -1.5, x + M(1.5), M(0))),
+                   lambda x: _pw(abs(x) > 1.5, M(1), M(0)), None, 4.0),
+    "hardshrink": ("hardshrink", {}, lambda x: _pw(abs(x) > 0.5, x, M(0)),
+                   lambda x: _pw(abs(x) > 0.5, M(1), M(0)), None, 4.0),
+    # written without the cancellation of x + sqrt(x^2 + b) for x < 0
+    "squareplus": ("squareplus", {"b": 0.5},
+                   lambda x: M(0.5) / (2 * (mpmath.sqrt(x * x + M(0.5)) - x)) if x < 0
+                   else (x + mpmath.sqrt(x * x + M(0.5))) / 2,
+                   lambda x: M(0.5) / (2 * mpmath.sqrt(x * x + M(0.5)) * (mpmath.sqrt(x * x + M(0.5)) - x))
+                   if x < 0 else (1 + x / mpmath.sqrt(x * x + M(0.5))) / 2, None, 4.0),
 }
 
 
@@ -50,19 +133,31 @@ def points(dtype, n, seed):
     top = np.log10(800.0 if dtype == np.float64 else 110.0)
     mag = 10.0 ** rng.uniform(lo, top, n)
     mid = rng.uniform(-40, 40, n // 4)
+    huge = 10.0 ** rng.uniform(3, np.log10(float(info.max)), n // 20)
     special = [0.0, 1e-30, 0.5, 0.55, 0.6, 1.0, 2.0, 18.0, 19.0, 20.0, 36.0, 37.0, 38.0, 44.0,
                88.0, 103.0, 104.0, 354.0, 354.5, 372.5, 373.0, 700.0, 708.0, 744.0, 745.0, 746.0,
                float(info.smallest_subnormal), float(info.tiny)]
-    z = np.concatenate([mag, -mag, mid, special, np.negative(special)]).astype(dtype)
+    special += [-1.5, -3.0, 3.0, 6.0, -0.5, 0.5, 1.5, -1.2785, -0.7518, -1.1925, -30.0, -37.5,
+                -38.5, float(info.max)]
+    z = np.concatenate([mag, -mag, mid, huge, -huge, special, np.negative(special)]).astype(dtype)
     return z[np.isfinite(z)]
 
 
-def worst_ulp(fn, exact_fn, z, dtype):
+def worst_ulp(fn, exact_fn, z, dtype, scale_fn=None):
+    """Largest error in ulps; with ``scale_fn``, ulps of max(|exact|, largest term)."""
     got = fn(z)
     worst, where = 0.0, None
     for x, g in zip(z.tolist(), got.tolist()):
         exact = exact_fn(M(x))
-        err = float(abs(M(g) - exact) / ulp_of(exact, dtype))
+        unit = ulp_of(exact, dtype)
+        if scale_fn is not None:
+            unit = max(unit, ulp_of(scale_fn(M(x)), dtype))
+        if g != g or exact != exact:
+            err = 0.0 if (g != g) == (exact != exact) else np.inf
+        elif abs(exact) > M(float(np.finfo(dtype).max)) * (1 + M(2) ** -(np.finfo(dtype).nmant + 1)):
+            err = 0.0 if g == mpmath.sign(exact) * np.inf else np.inf  # rounds to infinity
+        else:
+            err = float(abs(M(g) - exact) / unit)
         if err > worst:
             worst, where = err, x
     return worst, where
@@ -70,14 +165,16 @@ def worst_ulp(fn, exact_fn, z, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("which", ["value", "grad"])
-@pytest.mark.parametrize("name", sorted(EXACT))
-def test_within_2_ulp(name, which, dtype):
-    value, grad, kw = EXACT[name]
+@pytest.mark.parametrize("key", sorted(EXACT))
+def test_ulp_error_within_bound(key, which, dtype):
+    """Core four within 2 ulp, the modern set within 4 (issue contracts), for every sampled input."""
+    name, kw, value, grad, grad_scale, max_ulp = EXACT[key]
     act = fa.get(name)
-    z = points(dtype, 1500, seed=hash((name, which)) % 1000)
+    z = points(dtype, 700, seed=sum(map(ord, key + which)))
     fn = (lambda a: act(a, **kw)) if which == "value" else (lambda a: act.grad(a, **kw))
-    worst, where = worst_ulp(fn, value if which == "value" else grad, z, dtype)
-    assert worst <= MAX_ULP, f"{name}.{which} {np.dtype(dtype)}: {worst:.3f} ulp at z={where!r}"
+    worst, where = worst_ulp(fn, value if which == "value" else grad, z, dtype,
+                             None if which == "value" else grad_scale)
+    assert worst <= max_ulp, f"{key}.{which} {np.dtype(dtype)}: {worst:.3f} ulp at z={where!r}"
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -85,7 +182,7 @@ def test_tails_are_not_flushed_to_zero(dtype):
     """The seed formulas g(1-g) and 1-tanh^2 give exactly 0 here; the true values are far from 0."""
     z = np.array([37.5, 50.0, 300.0, 700.0], dtype=dtype) if dtype == np.float64 else \
         np.array([17.0, 30.0, 60.0, 80.0], dtype=dtype)
-    for act, exact in [(fa.sigmoid, _sigmoid_grad), (fa.tanh, lambda x: mpmath.sech(x) ** 2)]:
+    for act, exact in [(fa.sigmoid, _dsig), (fa.tanh, lambda x: mpmath.sech(x) ** 2)]:
         got = act.grad(z)
         for x, g in zip(z.tolist(), got.tolist()):
             want = exact(M(x))
@@ -98,7 +195,7 @@ def test_subnormal_results_float64():
     z = np.array([-709.0, -720.0, -740.0, -744.4])
     got = fa.sigmoid(z)
     for x, g in zip(z.tolist(), got.tolist()):
-        want = _sigmoid(M(x))
+        want = _sig(M(x))
         assert g < np.finfo(np.float64).tiny  # genuinely subnormal
         assert abs(M(g) - want) <= MAX_ULP * ulp_of(want, np.float64)
     z = np.array([355.0, 360.0, 372.0])

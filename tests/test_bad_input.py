@@ -84,8 +84,8 @@ def test_bad_out_pair(case):
 @pytest.mark.parametrize("method", METHODS)
 def test_unknown_keyword(case, method):
     act, kw = case
-    with pytest.raises(TypeError, match="beta"):
-        call(act, method, np.ones(3), dict(kw, beta=1.0), grad_out=1.0)
+    with pytest.raises(TypeError, match="gamma"):
+        call(act, method, np.ones(3), dict(kw, gamma=1.0), grad_out=1.0)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -101,3 +101,24 @@ def test_parameters_accept_numpy_and_int_scalars():
     z = np.array([-2.0, 3.0])
     np.testing.assert_array_equal(fa.leaky_relu(z, alpha=np.float32(0.5)), [-1.0, 3.0])
     np.testing.assert_array_equal(fa.leaky_relu(z, alpha=1), [-2.0, 3.0])
+
+
+@pytest.mark.parametrize("name,kw,exc,arg", [
+    ("softplus", {"beta": 0.0}, ValueError, "beta"),
+    ("softplus", {"beta": -1.0}, ValueError, "beta"),
+    ("softplus", {"beta": np.nan}, ValueError, "beta"),
+    ("celu", {"alpha": 0.0}, ValueError, "alpha"),
+    ("elu", {"alpha": "x"}, TypeError, "alpha"),
+    ("hardtanh", {"min_val": 2.0, "max_val": 1.0}, ValueError, "min_val"),
+    ("hardtanh", {"min_val": np.nan}, ValueError, "min_val"),
+    ("softshrink", {"lambd": -0.1}, ValueError, "lambd"),
+    ("hardshrink", {"lambd": -0.1}, ValueError, "lambd"),
+    ("squareplus", {"b": 0.0}, ValueError, "b"),
+    ("gelu", {"approximate": "erf"}, ValueError, "approximate"),
+    ("gelu", {"approximate": True}, TypeError, "approximate"),
+    ("selu", {"alpha": 1.0}, TypeError, "alpha"),
+])
+@pytest.mark.parametrize("method", METHODS)
+def test_bad_parameters_of_the_modern_set(name, kw, exc, arg, method):
+    with pytest.raises(exc, match=arg):
+        call(fa.get(name), method, np.ones(3), kw, grad_out=1.0)

@@ -17,8 +17,11 @@ _SHIFT = 6755399441055744.0  # 1.5 * 2^52: x + SHIFT - SHIFT rounds x to an inte
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # 0x1.62e42feep-1, 32 significant bits: k * _LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10  # ln 2 - _LN2_HI
-# Largest argument magnitude that matters: e^-1100 is far below the smallest subnormal.
-_EXP_ARG_LIMIT = 1100.0
+# 1/3!, 1/4!, ..., 1/15!: the Taylor tail of e^r - r - r^2/2, divided by r^3.
+_EXP_TAIL = tuple(1.0 / math.factorial(n) for n in range(3, 16))
+# Largest argument magnitude that matters: e^-1500 times even the largest double (2^1024)
+# is below the smallest subnormal, so x * e^-|y| comes out as 0 for every finite x.
+_EXP_ARG_LIMIT = 1500.0
 
 
 @jitable
@@ -62,6 +65,16 @@ def mul_add(a, b, c):
 
 
 @jitable
+def polyval(x, coefs):
+    """coefs[0] + coefs[1] x + ... by Horner's rule with FMA; ``coefs`` a constant tuple."""
+    n = len(coefs)
+    p = coefs[n - 1]
+    for j in range(n - 2, -1, -1):
+        p = mul_add(p, x, coefs[j])
+    return p
+
+
+@jitable
 def dd_add_d(ah, al, b):
     """(ah + al) + b in double-double, renormalised."""
     s, e = two_sum(ah, b)
@@ -100,9 +113,13 @@ def pow2(kf):
 
 @jitable
 def scale2(x, kf):
-    """x * 2^kf for integer-valued kf in [-2000, 2000], rounded once even into the subnormals."""
-    k1 = round_to_int(kf * 0.5)
-    return (x * pow2(k1)) * pow2(kf - k1)
+    """x * 2^kf for integer-valued kf in [-2200, 2200], rounded once even into the subnormals.
+
+    Three factors, each a normal power of two, applied so that only the last product rounds.
+    """
+    k1 = round_to_int(kf * (1.0 / 3.0))
+    k2 = round_to_int((kf - k1) * 0.5)
+    return ((x * pow2(k1)) * pow2(k2)) * pow2(kf - k1 - k2)
 
 
 @jitable
@@ -112,36 +129,65 @@ def round_to_int(x):
 
 
 @jitable
-def exp_reduced(x):
-    """e^x as (k, mh, ml): e^x = 2^k * (1 + mh + ml), |mh + ml| < 0.42, ~2^-100 relative.
+def exp_reduced(x, x_lo):
+    """e^(x + x_lo) as (k, mh, ml): = 2^k * (1 + mh + ml), |mh + ml| < 0.42, error < 2^-60.
 
-    k is an integer-valued float.  |x| is clamped to 1100 (NaN passes through), so k stays in
-    [-1587, 1587]; callers scale with ``scale2``.
+    ``x_lo`` is the low part of a double-double argument (0.0 for a plain double): products such
+    as beta*z or z*z/2 are exact that way, and e^x keeps its precision even when x is large.
+    k is an integer-valued float.  |x| is clamped to 1500 (NaN passes through), so k stays in
+    [-2165, 2165]; callers scale with ``scale2``.
     """
     if x > _EXP_ARG_LIMIT:
         x = _EXP_ARG_LIMIT
+        x_lo = 0.0
     elif x < -_EXP_ARG_LIMIT:
         x = -_EXP_ARG_LIMIT
+        x_lo = 0.0
     k = round_to_int(x * _INV_LN2)
     # Cody-Waite: x - k*LN2_HI is exact; the low part keeps r in double-double.
-    rh, rl = two_sum(x - k * _LN2_HI, -k * _LN2_LO)
+    rh, rl = two_sum(x - k * _LN2_HI, x_lo - k * _LN2_LO)
     # e^r - 1 = r + r^2/2 + r^3 * P(r), P the Taylor tail to r^15/15! (|r| <= 0.347: < 2^-68).
-    p = 1.0 / 1307674368000.0
-    p = mul_add(p, rh, 1.0 / 87178291200.0)
-    p = mul_add(p, rh, 1.0 / 6227020800.0)
-    p = mul_add(p, rh, 1.0 / 479001600.0)
-    p = mul_add(p, rh, 1.0 / 39916800.0)
-    p = mul_add(p, rh, 1.0 / 3628800.0)
-    p = mul_add(p, rh, 1.0 / 362880.0)
-    p = mul_add(p, rh, 1.0 / 40320.0)
-    p = mul_add(p, rh, 1.0 / 5040.0)
-    p = mul_add(p, rh, 1.0 / 720.0)
-    p = mul_add(p, rh, 1.0 / 120.0)
-    p = mul_add(p, rh, 1.0 / 24.0)
-    p = mul_add(p, rh, 1.0 / 6.0)
+    p = polyval(rh, _EXP_TAIL)
     sq, sq_err = two_prod(rh, rh)
     mh, ml = two_sum(rh, 0.5 * sq)
     # e^(rh+rl) - 1 = expm1(rh) + rl * e^rh, and e^rh ~ 1 + rh is plenty for the tiny rl.
     ml += 0.5 * sq_err + p * sq * rh + rl * (1.0 + rh)
     mh, ml = fast_two_sum(mh, ml)
     return k, mh, ml
+
+
+@jitable
+def expm1(x, x_lo):
+    """e^(x + x_lo) - 1 in double-double, for x <= 0 (relative error < 2^-58)."""
+    k, mh, ml = exp_reduced(x, x_lo)
+    p = pow2(k if k > -1000.0 else -1000.0)  # below 2^-1000, p no longer matters next to -1
+    sh, sl = two_sum(p, -1.0)  # exact: (2^k - 1) + 2^k m
+    return dd_add_d(sh, sl + p * ml, p * mh)
+
+
+_LN2 = 0.6931471805599453
+_LN2_TAIL = 2.3190468138462996e-17
+_SQRT2_M1 = 0.41421356237309503
+_ATANH_TAIL = tuple(2.0 / n for n in range(3, 23, 2))  # 2 atanh(s) = 2s + s^3 (2/3 + 2s^2/5 + ...)
+
+
+@jitable
+def log1p_unit(t):
+    """log(1 + t) for t in [0, 1], about 0.5 ulp; branch-free, so loops using it vectorise.
+
+    log(1+t) = 2 atanh(s) with s = t/(2+t), or ln 2 + 2 atanh(s) with s = (t-1)/(t+3) above
+    sqrt(2)-1, so |s| <= 0.172.  s is kept in double-double; the atanh series to s^21 leaves
+    < 2^-58.
+    """
+    big = t > _SQRT2_M1
+    num = t - 1.0 if big else t  # exact (Sterbenz) when big
+    dh, dl = two_sum(t, 3.0 if big else 2.0)
+    inv = 1.0 / dh
+    sh = num * inv
+    p, e = two_prod(sh, dh)
+    sl = (((num - p) - e) - sh * dl) * inv  # s = sh + sl to ~2^-106
+    s2 = sh * sh
+    q = polyval(s2, _ATANH_TAIL)
+    tail = 2.0 * sl + q * s2 * sh
+    hi, lo = two_sum(_LN2 if big else 0.0, 2.0 * sh)
+    return hi + (lo + tail + (_LN2_TAIL if big else 0.0))

@@ -1,6 +1,7 @@
-"""The logistic family: sigmoid and tanh.
+"""The logistic family: sigmoid, tanh and what is built from them (SiLU, softplus, log-sigmoid,
+Mish, tanhshrink).
 
-Both are written through t = e^(-a), a = |z| (sigmoid) or 2|z| (tanh), carried as
+Everything is written through t = e^(-a), a = |z| (sigmoid) or 2|z| (tanh), carried as
 t = 2^k (1 + m) with m in double-double (see ``_fp.exp_reduced``):
 
     sigmoid(z)  = 1/(1+t)        (z >= 0)     t/(1+t)     (z < 0)
@@ -8,13 +9,15 @@ t = 2^k (1 + m) with m in double-double (see ``_fp.exp_reduced``):
     tanh(|z|)   = (1-t)/(1+t)                 1-t = -m exactly when k = 0, so small |z| keeps its bits
     tanh'(z)    = 4t/(1+t)^2                  (= 1-tanh^2 without the cancellation)
 
-so that the tails (sigmoid'(40) ~ e^-40, tanh'(20) ~ 4e^-40) and results in the subnormal range
-come out to full precision, and nothing overflows for any input.
+so that the tails (sigmoid'(40) ~ e^-40, tanh'(20) ~ 4e^-40) keep full precision and nothing
+overflows for any input.  Results that can fall into the subnormal range are computed as
+q * 2^k with q near 1 and scaled last (``scale2``), so they are rounded once.
 """
 import math
 
 from . import jitable
-from ._fp import dd_add_d, dd_div, dd_square, exp_reduced, pow2, scale2, two_sum
+from ._fp import (dd_add_d, dd_div, dd_square, exp_reduced, log1p_unit, mul_add, polyval, pow2,
+                  scale2, two_prod, two_sum)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -29,55 +32,219 @@ def _one_plus_t(k, mh, ml):
 
 
 @jitable
+def _abs_dd(xh, xl):
+    return (-xh, -xl) if xh < 0.0 else (xh, xl)
+
+
+@jitable
+def _sigmoid_scaled(xh, xl):
+    """sigmoid(xh + xl) as (q, e): the value is q * 2^e (e = 0 for x >= 0)."""
+    ah, al = _abs_dd(xh, xl)
+    k, mh, ml = exp_reduced(-ah, -al)
+    dh, dl = _one_plus_t(k, mh, ml)
+    # x >= 0: 1/(1+t);  x < 0: t/(1+t) = 2^k (1+m)/(1+t).  Selects, not branches: loops vectorise.
+    neg = xh < 0.0
+    nh, nl = two_sum(1.0, mh)
+    q = dd_div(nh if neg else 1.0, (nl + ml) if neg else 0.0, dh, dl, 1.0 / dh)
+    return q, (k if neg else 0.0)
+
+
+@jitable
 def _t_over_d_squared(k, mh, ml, extra_exponent):
-    """2^(k + extra_exponent) (1 + m) / (1 + t)^2, rounded once."""
+    """(q, e) with 2^(k + extra_exponent) (1 + m) / (1 + t)^2 = q * 2^e."""
     dh, dl = _one_plus_t(k, mh, ml)
     inv = 1.0 / dh  # the same division as the value's: shared in a fused loop
     sh, sl = dd_square(dh, dl)
     nh, nl = two_sum(1.0, mh)
-    q = dd_div(nh, nl + ml, sh, sl, inv * inv)
-    # Scale last, so that a result in the subnormal range is rounded only once.
-    return scale2(q, k + extra_exponent)
+    return dd_div(nh, nl + ml, sh, sl, inv * inv), k + extra_exponent
+
+
+@jitable
+def _sigmoid_grad_scaled(xh, xl):
+    """sigmoid'(xh + xl) as (q, e): the value is q * 2^e."""
+    ah, al = _abs_dd(xh, xl)
+    k, mh, ml = exp_reduced(-ah, -al)
+    return _t_over_d_squared(k, mh, ml, 0.0)
 
 
 @jitable
 def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
-    a = -x if x < 0.0 else x
-    k, mh, ml = exp_reduced(-a)
-    dh, dl = _one_plus_t(k, mh, ml)
-    # z >= 0: 1/(1+t);  z < 0: t/(1+t) = 2^k (1+m)/(1+t), scaled last.  Selects, not branches,
-    # so the loop vectorises.
-    neg = x < 0.0
-    nh, nl = two_sum(1.0, mh)
-    q = dd_div(nh if neg else 1.0, (nl + ml) if neg else 0.0, dh, dl, 1.0 / dh)
-    return scale2(q, k if neg else 0.0)
+    q, e = _sigmoid_scaled(x, 0.0)
+    return scale2(q, e)
 
 
 @jitable
 def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)), to full precision in the tails."""
-    a = -x if x < 0.0 else x
-    k, mh, ml = exp_reduced(-a)
-    return _t_over_d_squared(k, mh, ml, 0.0)
+    q, e = _sigmoid_grad_scaled(x, 0.0)
+    return scale2(q, e)
+
+
+@jitable
+def _tanh_abs_dd(a):
+    """tanh(a) for a >= 0 as a double-double (error ~2^-60 relative)."""
+    k, mh, ml = exp_reduced(-2.0 * a, 0.0)
+    p = pow2(k if k > _K_MIN else _K_MIN)
+    # 1 - t = (1 - 2^k) - 2^k m; both steps exact or renormalised, no cancellation is lost.
+    nh, nl = two_sum(1.0, -p)
+    nh, nl = dd_add_d(nh, nl - p * ml, -p * mh)
+    dh, dl = _one_plus_t(k, mh, ml)
+    inv = 1.0 / dh
+    q = nh * inv
+    ph, pe = two_prod(q, dh)
+    r = (((nh - ph) - pe) + nl) - q * dl
+    return q, r * inv
 
 
 @jitable
 def tanh(x):
     """Hyperbolic tangent."""
     a = -x if x < 0.0 else x
-    k, mh, ml = exp_reduced(-2.0 * a)
-    p = pow2(k if k > _K_MIN else _K_MIN)
-    # 1 - t = (1 - 2^k) - 2^k m; both steps exact or renormalised, no cancellation is lost.
-    nh, nl = two_sum(1.0, -p)
-    nh, nl = dd_add_d(nh, nl - p * ml, -p * mh)
-    dh, dl = _one_plus_t(k, mh, ml)
-    return math.copysign(dd_div(nh, nl, dh, dl, 1.0 / dh), x)
+    th, tl = _tanh_abs_dd(a)
+    return math.copysign(th + tl, x)
 
 
 @jitable
 def tanh_grad(x):
     """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
     a = -x if x < 0.0 else x
-    k, mh, ml = exp_reduced(-2.0 * a)
-    return _t_over_d_squared(k, mh, ml, 2.0)
+    k, mh, ml = exp_reduced(-2.0 * a, 0.0)
+    q, e = _t_over_d_squared(k, mh, ml, 2.0)
+    return scale2(q, e)
+
+
+@jitable
+def silu(x):
+    """SiLU (swish) x * sigmoid(x)."""
+    q, e = _sigmoid_scaled(x, 0.0)
+    y = scale2(x * q, e)  # scaled last: silu(-740) is subnormal and still rounded once
+    return y if x != -math.inf else -0.0
+
+
+@jitable
+def silu_grad(x):
+    """silu'(x) = sigmoid(x) + x * sigmoid'(x)."""
+    qv, ev = _sigmoid_scaled(x, 0.0)
+    qg, eg = _sigmoid_grad_scaled(x, 0.0)
+    # x < 0: both carry the same 2^k, so combine first and scale once; x >= 0: no scaling.
+    neg = x < 0.0
+    d = scale2(mul_add(x, qg, qv), eg) if neg else mul_add(x, scale2(qg, eg), qv)
+    return d if abs(x) != math.inf else (1.0 if x > 0.0 else 0.0)
+
+
+@jitable
+def _beta_times(beta, z):
+    """beta * z as an exact double-double (low part 0 once the product is out of range)."""
+    xh, xl = two_prod(beta, z)
+    return xh, (xl if abs(xh) < 1e300 else 0.0)
+
+
+@jitable
+def _log1p_exp_neg_abs(xh, xl):
+    """log(1 + e^-|x|) for a double-double x."""
+    ah, al = _abs_dd(xh, xl)
+    k, mh, ml = exp_reduced(-ah, -al)
+    return log1p_unit(scale2(1.0 + (mh + ml), k))
+
+
+@jitable
+def softplus(x, beta):
+    """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold)."""
+    xh, xl = _beta_times(beta, x)
+    lp = _log1p_exp_neg_abs(xh, xl) / beta
+    return x + lp if xh > 0.0 else lp  # max(beta x, 0)/beta + log1p(e^-|beta x|)/beta
+
+
+@jitable
+def softplus_grad(x, beta):
+    """softplus'(x) = sigmoid(beta x)."""
+    xh, xl = _beta_times(beta, x)
+    q, e = _sigmoid_scaled(xh, xl)
+    return scale2(q, e)
+
+
+@jitable
+def log_sigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|)."""
+    lp = _log1p_exp_neg_abs(x, 0.0)
+    return x - lp if x < 0.0 else -lp
+
+
+@jitable
+def log_sigmoid_grad(x):
+    """log_sigmoid'(x) = sigmoid(-x)."""
+    return sigmoid(-x)
+
+
+@jitable
+def _mish_parts(x):
+    """Mish through t = e^-|x| = 2^k (1+m), without overflow or cancellation.
+
+    tanh(softplus(x)) = w/(w+2) with w = e^x (e^x + 2).  For x <= 0, t = e^x and
+    w = t(t+2); for x > 0, t = e^-x and tanh(softplus(x)) = (1+2t)/(1+2t+2t^2).
+    Returns (th, d, e): tanh(softplus(x)) = th * 2^e and mish'(x) = d * 2^e.
+    """
+    # Beyond 1e300 the result no longer depends on x's size, and 4x would overflow.
+    x = -1e300 if x < -1e300 else (1e300 if x > 1e300 else x)
+    a = -x if x < 0.0 else x
+    k, mh, ml = exp_reduced(-a, 0.0)
+    t = scale2(1.0 + (mh + ml), k)
+    mant = 1.0 + (mh + ml)  # t / 2^k
+    # x <= 0: tanh(sp) = t(t+2)/(w+2); mish' = t [(t+2)(w+2) + 4x(1+t)] / (w+2)^2
+    w2 = mul_add(t, t + 2.0, 2.0)
+    th_neg = mant * (t + 2.0) / w2
+    d_neg = mant * mul_add(t + 2.0, w2, 4.0 * x * (1.0 + t)) / (w2 * w2)
+    # x > 0: tanh(sp) = A/B, A = 1+2t, B = 1+2t+2t^2; mish' = [A B + 4x t^2 (1+t)] / B^2
+    A = mul_add(2.0, t, 1.0)
+    B = mul_add(2.0 * t, t, A)
+    th_pos = A / B
+    d_pos = mul_add(A, B, 4.0 * x * t * t * (1.0 + t)) / (B * B)
+    neg = x <= 0.0
+    return (th_neg if neg else th_pos), (d_neg if neg else d_pos), (k if neg else 0.0)
+
+
+@jitable
+def mish(x):
+    """Mish x * tanh(softplus(x))."""
+    th, _, e = _mish_parts(x)
+    return scale2(x * th, e) if x != -math.inf else -0.0
+
+
+@jitable
+def mish_grad(x):
+    """mish'(x) = tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)."""
+    _, d, e = _mish_parts(x)
+    return scale2(d, e) if x != -math.inf else 0.0
+
+
+# (x - tanh x)/x^3 as a polynomial in s = x^2, Chebyshev fit on |x| <= 0.55 (mpmath.chebyfit,
+# degree 12, relative error 6e-21): near 0, x - tanh(x) cancels and needs its own formula.
+_TANHSHRINK_POLY = (
+    0.3333333333333333, -0.13333333333333333, 0.05396825396825263, -0.021869488536057545,
+    0.008863235526193567, -0.003592127952591601, 0.001455833163252327, -0.0005900154482039874,
+    0.000239048242168132, -9.653771195496335e-05, 3.806913419944137e-05,
+    -1.3343110444710785e-05, 3.0095084486657237e-06,
+)
+_TANHSHRINK_SMALL = 0.55
+
+
+@jitable
+def tanhshrink(x):
+    """x - tanh(x), without the cancellation near 0."""
+    a = -x if x < 0.0 else x
+    s = a * a
+    small = polyval(s, _TANHSHRINK_POLY) * s * a
+    th, tl = _tanh_abs_dd(a)
+    dh, dl = two_sum(a, -th)  # large |x|: a - tanh(a) in double-double, then rounded
+    large = dh + (dl - tl) if a < 1e300 else a  # (a - 1 is a there; avoids inf - inf)
+    return math.copysign(small if a < _TANHSHRINK_SMALL else large, x)
+
+
+@jitable
+def tanhshrink_grad(x):
+    """tanhshrink'(x) = tanh(x)^2."""
+    a = -x if x < 0.0 else x
+    th, tl = _tanh_abs_dd(a)
+    ph, pl = two_prod(th, th)
+    return ph + (pl + 2.0 * th * tl)

@@ -1,0 +1,85 @@
+"""The exponential-linear family: ELU, SELU, CELU.
+
+For z <= 0 the value is alpha (e^(z/c) - 1), computed from a double-double expm1 and rounded
+once; z/alpha (CELU) is formed in double-double too, because e^(z/alpha) amplifies the rounding of
+its argument by |z/alpha| (PyTorch's celu gradient is off by ~3e-7 relative in float32 for that
+reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alpha, selu'(0) =
+scale * alpha, celu'(0) = 1.
+"""
+from . import jitable
+from ._fp import expm1, exp_reduced, mul_add, scale2, two_prod, two_sum
+
+_SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
+_SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
+_SELU_SCALE_ALPHA = (1.7580993408473768, 1.41535193800845e-17)
+
+
+@jitable
+def _neg_part(x, c_hi, c_lo):
+    """(c_hi + c_lo) * (e^min(x,0) - 1), rounded once."""
+    xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
+    eh, el = expm1(xn, 0.0)
+    ph, pl = two_prod(c_hi, eh)
+    return ph + (pl + mul_add(c_hi, el, c_lo * eh))
+
+
+@jitable
+def _neg_slope(x, c_hi, c_lo):
+    """(c_hi + c_lo) * e^min(x,0), rounded once (subnormal results too)."""
+    xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
+    k, mh, ml = exp_reduced(xn, 0.0)
+    ah, al = two_sum(1.0, mh)  # e^x = 2^k (ah + al)
+    ph, pl = two_prod(c_hi, ah)
+    return scale2(ph + (pl + mul_add(c_hi, al + ml, c_lo * ah)), k)
+
+
+@jitable
+def elu(x, alpha):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    return x if x > 0.0 else _neg_part(x, alpha, 0.0)
+
+
+@jitable
+def elu_grad(x, alpha):
+    """1 for x > 0, alpha e^x for x <= 0 (elu'(0) = alpha, as PyTorch)."""
+    return 1.0 if x > 0.0 else _neg_slope(x, alpha, 0.0)
+
+
+@jitable
+def selu(x):
+    """scale * elu(x, alpha) with alpha = 1.6732632423543772..., scale = 1.0507009873554805..."""
+    ph, pl = two_prod(_SELU_SCALE[0], x)
+    pos = ph + mul_add(_SELU_SCALE[1], x, pl) if abs(ph) < 1e300 else ph
+    return pos if x > 0.0 else _neg_part(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+
+
+@jitable
+def selu_grad(x):
+    """scale for x > 0, scale * alpha * e^x for x <= 0."""
+    return _SELU_SCALE[0] if x > 0.0 else _neg_slope(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+
+
+@jitable
+def _over_alpha(x, alpha):
+    """min(x, 0) / alpha as a double-double (remainder from an exact product)."""
+    xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
+    q = xn / alpha
+    ph, pl = two_prod(q, alpha)
+    return q, ((xn - ph) - pl) / alpha
+
+
+@jitable
+def celu(x, alpha):
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    qh, ql = _over_alpha(x, alpha)
+    eh, el = expm1(qh, ql)
+    ph, pl = two_prod(alpha, eh)
+    return x if x > 0.0 else ph + mul_add(alpha, el, pl)
+
+
+@jitable
+def celu_grad(x, alpha):
+    """1 for x > 0, e^(x/alpha) for x <= 0 (celu'(0) = 1)."""
+    qh, ql = _over_alpha(x, alpha)
+    k, mh, ml = exp_reduced(qh, ql)
+    return 1.0 if x > 0.0 else scale2(1.0 + (mh + ml), k)
