@@ -1,0 +1,192 @@
+"""Reliability: threads, fork, concurrent cache warming, memory, pickling across processes.
+
+Slow tests are marked ``slow`` and still run in CI (.ci/run runs everything).
+"""
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact._threads import PARALLEL_MIN_SIZE
+
+ACTS = [fa.sigmoid, fa.tanh, fa.gelu, fa.softplus, fa.relu]
+
+
+def _run(code, env=None, timeout=600):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FASTACT_", "NUMBA_"))}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_eight_threads_mixing_parallel_and_serial_calls():
+    rng = np.random.default_rng(0)
+    large = rng.normal(0, 10, 3 * PARALLEL_MIN_SIZE // 2)  # split across the pool
+    small = rng.normal(0, 10, 100)
+    expected = {(a.name, n): a.value_and_grad(z) for a in ACTS for n, z in (("l", large),
+                                                                           ("s", small))}
+    errors = []
+    start = threading.Barrier(8)
+    saved = fa.get_num_threads()
+
+    def worker(seed):
+        r = np.random.default_rng(seed)
+        start.wait()
+        try:
+            for i in range(200):
+                act = ACTS[r.integers(len(ACTS))]
+                key = "l" if r.random() < 0.3 else "s"
+                z = large if key == "l" else small
+                if seed == 0 and i % 20 == 0:
+                    fa.set_num_threads(1 + i // 20 % 3)  # changing it must not disturb the others
+                y, d = act.value_and_grad(z)
+                want_y, want_d = expected[act.name, key]
+                if not (np.array_equal(y, want_y) and np.array_equal(d, want_d)):
+                    errors.append((seed, i, act.name, key))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert not any(t.is_alive() for t in threads), "deadlock"
+    finally:
+        fa.set_num_threads(saved)
+    assert errors == []
+
+
+@pytest.mark.slow
+def test_fork_and_fork_pool_after_parallel_kernels():
+    res = _run("""
+        import multiprocessing, os, numpy as np, fastact as fa
+        fa.set_num_threads(2)
+        z = np.linspace(-20, 20, 300_001)
+        want = fa.tanh.value_and_grad(z)          # starts the worker pool
+        pid = os.fork()
+        if pid == 0:
+            y, d = fa.tanh.value_and_grad(z)      # parallel path again, in the child
+            os._exit(0 if np.array_equal(y, want[0]) and np.array_equal(d, want[1]) else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            outs = pool.map(fa.sigmoid.grad, [z, z[::-1].copy()])
+        assert np.array_equal(outs[0], fa.sigmoid.grad(z))
+        assert np.array_equal(outs[1], fa.sigmoid.grad(z[::-1].copy()))
+        print("ok")
+    """)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+
+
+@pytest.mark.slow
+def test_two_processes_warming_one_empty_cache(tmp_path):
+    code = """
+        import numpy as np, fastact as fa
+        from fastact import _backends
+        z = np.linspace(-3, 3, 1001)
+        acts = [fa.sigmoid, fa.mish, fa.elu]
+        for a in acts:
+            a.value_and_grad(z); a.backward(z, z)
+        hits = misses = 0
+        for a in acts:
+            for variant in ("value_and_grad", "backward"):
+                stats = _backends.loop(a._default_form, variant).stats
+                hits += sum(stats.cache_hits.values())
+                misses += sum(stats.cache_misses.values())
+        print(hits, misses)
+    """
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FASTACT_", "NUMBA_"))}
+    full_env.update(env)
+    procs = [subprocess.Popen([sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
+                              env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert err == ""
+    later = _run(code, env=env)
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.split() == ["6", "0"]  # every kernel loaded from the cache
+
+
+@pytest.mark.slow
+def test_resident_memory_stays_flat_over_many_calls():
+    def rss_kib():
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+    z = np.linspace(-3, 3, 10)
+    y, d = np.empty_like(z), np.empty_like(z)
+    for _ in range(2000):  # warm up: compiled kernels, caches, allocator pools
+        fa.sigmoid.value_and_grad(z)
+        fa.gelu.value_and_grad(z, out=(y, d))
+    before = rss_kib()
+    for _ in range(50_000):
+        fa.sigmoid.value_and_grad(z)
+        fa.gelu.value_and_grad(z, out=(y, d))
+    assert rss_kib() - before < 4096, "resident memory grew by more than 4 MiB"
+
+
+@pytest.mark.slow
+def test_allocations_of_value_and_grad_on_large_input():
+    n = 10_000_000
+    z = np.linspace(-5, 5, n)
+    y, d = np.empty_like(z), np.empty_like(z)
+    fa.sigmoid.value_and_grad(z[:PARALLEL_MIN_SIZE * 2])  # compile outside the measurement
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        fa.sigmoid.value_and_grad(z)
+        _, peak = tracemalloc.get_traced_memory()
+        assert 2 * z.nbytes <= peak < 2 * z.nbytes + (1 << 20)  # its two outputs, nothing else
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        fa.sigmoid.value_and_grad(z, out=(y, d))
+        _, peak = tracemalloc.get_traced_memory()
+        assert peak - before < (1 << 20)  # with out=: nothing of that size
+    finally:
+        tracemalloc.stop()
+
+
+def test_pickle_round_trip_every_activation():
+    for name, act in fa.activations.items():
+        assert pickle.loads(pickle.dumps(act)) is act
+
+
+@pytest.mark.slow
+def test_activations_travel_to_a_spawn_pool():
+    z = np.linspace(-4, 4, 1000)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        outs = pool.map(fa.mish, [z, 2 * z])
+    assert np.array_equal(outs[0], fa.mish(z)) and np.array_equal(outs[1], fa.mish(2 * z))
+
+
+@pytest.mark.slow
+def test_disable_jit_still_correct():
+    res = _run("""
+        import numpy as np, fastact as fa
+        from fastact import scalar
+        z = np.array([-40.0, -3.0, -0.5, 0.0, 0.75, 2.5, 40.0])  # (the reference cancels near 0)
+        for name, act in fa.activations.items():
+            form, params = act._bind({}, "t")
+            y, d = act.value_and_grad(z)
+            np.testing.assert_allclose(y, form.reference[0](z, *params), rtol=1e-13, atol=1e-300)
+            np.testing.assert_allclose(d, form.reference[1](z, *params), rtol=1e-13, atol=1e-300)
+        assert scalar.sigmoid(0.0) == 0.5
+        print("ok")
+    """, env={"NUMBA_DISABLE_JIT": "1"})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
