@@ -134,14 +134,20 @@ class Activation:
 
     def __call__(self, z, out=None, **params):
         """g(z), elementwise."""
+        if _is_dask(z):
+            return _dask().unary(self, "value", z, out, params)
         return self._unary("value", self.name, z, out, params)
 
     def grad(self, z, out=None, **params):
         """g'(z), elementwise."""
+        if _is_dask(z):
+            return _dask().unary(self, "grad", z, out, params)
         return self._unary("grad", self.name + ".grad", z, out, params)
 
     def value_and_grad(self, z, out=None, **params):
         """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
+        if _is_dask(z):
+            return _dask().value_and_grad(self, z, out, params)
         fname = self.name + ".value_and_grad"
         form, params = self._bind(params, fname)
         arr, compute, result = as_input(z, "z", fname)
@@ -168,6 +174,8 @@ class Activation:
 
     def backward(self, grad_out, z, out=None, **params):
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
+        if _is_dask(grad_out) or _is_dask(z):
+            return _dask().backward(self, grad_out, z, out, params)
         fname = self.name + ".backward"
         form, params = self._bind(params, fname)
         g, _, g_result = as_input(grad_out, "grad_out", fname)
@@ -196,6 +204,17 @@ class Activation:
         if out is None and res.ndim == 0:
             return res[()]
         return res
+
+
+def _is_dask(x):
+    # A type check that needs no dask import: numpy inputs pay one attribute lookup.
+    return type(x).__module__.startswith("dask.") and hasattr(x, "chunks")
+
+
+def _dask():
+    from . import _dask as module
+
+    return module
 
 
 def _overlap(a, b):

@@ -8,7 +8,10 @@ noisy, so compare ratios, not absolute times.
 import argparse
 import importlib.util
 import json
+import os
 import platform
+import subprocess
+import tempfile
 import sys
 import time
 
@@ -150,6 +153,135 @@ NAIVE = {
 CORE = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
+# --- peers: the libraries people would otherwise use (optional; a missing one is skipped) ---
+
+
+def _peer_scipy(name, z, y, dy):
+    if name != "sigmoid":
+        return None
+    from scipy.special import expit
+
+    def run():
+        expit(z, out=y)
+        np.multiply(y, 1.0 - y, out=dy)
+    return run
+
+
+_NUMEXPR = {
+    "sigmoid": ("1 / (1 + exp(-z))", "y * (1 - y)"),
+    "tanh": ("tanh(z)", "1 - y * y"),
+    "relu": ("where(z > 0, z, 0)", "where(z > 0, 1, 0)"),
+    "leaky_relu": ("where(z > 0, z, 0.01 * z)", "where(z > 0, 1, 0.01)"),
+}
+
+
+def _peer_numexpr(name, z, y, dy):
+    if name not in _NUMEXPR:
+        return None
+    import numexpr
+
+    value, grad = _NUMEXPR[name]
+
+    def run():
+        numexpr.evaluate(value, local_dict={"z": z}, out=y, casting="same_kind")
+        numexpr.evaluate(grad, local_dict={"z": z, "y": y}, out=dy, casting="same_kind")
+    return run
+
+
+def _peer_torch(name, z, y, dy):
+    import torch
+
+    torch.set_num_threads(fa.get_num_threads())
+    tz, ty, tdy = torch.from_numpy(z), torch.from_numpy(y), torch.from_numpy(dy)
+    ones = torch.ones_like(tz)
+    aten = torch.ops.aten
+    if name == "sigmoid":
+        def run():
+            torch.sigmoid(tz, out=ty)
+            aten.sigmoid_backward.grad_input(ones, ty, grad_input=tdy)
+    elif name == "tanh":
+        def run():
+            torch.tanh(tz, out=ty)
+            aten.tanh_backward.grad_input(ones, ty, grad_input=tdy)
+    elif name == "relu":
+        def run():
+            torch.clamp_min(tz, 0.0, out=ty)
+            aten.threshold_backward.grad_input(ones, tz, 0.0, grad_input=tdy)
+    elif name == "leaky_relu":
+        def run():
+            aten.leaky_relu.out(tz, 0.01, out=ty)
+            aten.leaky_relu_backward.grad_input(ones, tz, 0.01, False, grad_input=tdy)
+    else:
+        return None
+    return run
+
+
+_LIBM_LOOPS = {}
+
+
+def _peer_numba_libm(name, z, y, dy):
+    """The straightforward numba loop with libm math (math.exp / math.tanh)."""
+    if name not in ("sigmoid", "tanh", "relu", "leaky_relu"):
+        return None
+    if not _LIBM_LOOPS:
+        import math
+
+        import numba
+
+        @numba.njit(nogil=True, error_model="numpy")
+        def sigmoid_loop(z, y, dy):
+            for i in range(z.shape[0]):
+                s = 1.0 / (1.0 + math.exp(-z[i]))
+                y[i] = s
+                dy[i] = s * (1.0 - s)
+
+        @numba.njit(nogil=True, error_model="numpy")
+        def tanh_loop(z, y, dy):
+            for i in range(z.shape[0]):
+                t = math.tanh(z[i])
+                y[i] = t
+                dy[i] = 1.0 - t * t
+
+        @numba.njit(nogil=True, error_model="numpy")
+        def relu_loop(z, y, dy):
+            for i in range(z.shape[0]):
+                y[i] = z[i] if z[i] > 0 else 0.0
+                dy[i] = 1.0 if z[i] > 0 else 0.0
+
+        @numba.njit(nogil=True, error_model="numpy")
+        def leaky_relu_loop(z, y, dy):
+            for i in range(z.shape[0]):
+                y[i] = z[i] if z[i] > 0 else 0.01 * z[i]
+                dy[i] = 1.0 if z[i] > 0 else 0.01
+
+        _LIBM_LOOPS.update(sigmoid=sigmoid_loop, tanh=tanh_loop, relu=relu_loop,
+                           leaky_relu=leaky_relu_loop)
+    loop = _LIBM_LOOPS[name]
+    return lambda: loop(z, y, dy)
+
+
+def _floor(name, z, y, dy):
+    """Memory floor: reading one array and writing two moves 3n elements; np.copyto of 1.5n
+    elements moves the same bytes (one thread, no arithmetic)."""
+    m = 3 * z.size // 2
+    src, dst = np.ones(m, z.dtype), np.empty(m, z.dtype)
+    return lambda: np.copyto(dst, src)
+
+
+PEERS = {"scipy": _peer_scipy, "numexpr": _peer_numexpr, "torch": _peer_torch,
+         "numba+libm": _peer_numba_libm, "copy floor": _floor}
+
+
+def available_peers():
+    found = {}
+    for peer, factory in PEERS.items():
+        module = {"scipy": "scipy", "numexpr": "numexpr", "torch": "torch",
+                  "numba+libm": "numba"}.get(peer)
+        if module is None or importlib.util.find_spec(module) is not None:
+            found[peer] = factory
+    return found
+
+
 def median_time(fn, repeats=5, min_time=0.02):
     """Median seconds per call of ``fn()`` over ``repeats`` samples of >= ``min_time`` each."""
     fn()
@@ -176,8 +308,9 @@ def inputs(n, dtype, seed=0):
     return np.random.default_rng(seed).uniform(-8.0, 8.0, n).astype(dtype)
 
 
-def run(names, sizes, dtype, repeats=5, progress=True):
+def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
     """Measure every (activation, size); returns a list of result rows (dicts)."""
+    peers = peers or {}
     rows = []
     total = len(names) * len(sizes)
     for i, (name, n) in enumerate(((a, n) for a in names for n in sizes)):
@@ -189,9 +322,14 @@ def run(names, sizes, dtype, repeats=5, progress=True):
         naive = NAIVE[name]
         t_fast = median_time(lambda: act.value_and_grad(z, out=(y, dy)), repeats)
         t_naive = median_time(lambda: naive(z, y, dy), repeats)
-        rows.append({"activation": name, "n": n, "dtype": np.dtype(dtype).name,
-                     "fastact_ns": t_fast / n * 1e9, "numpy_ns": t_naive / n * 1e9,
-                     "speedup": t_naive / t_fast})
+        row = {"activation": name, "n": n, "dtype": np.dtype(dtype).name,
+               "fastact_ns": t_fast / n * 1e9, "numpy_ns": t_naive / n * 1e9,
+               "speedup": t_naive / t_fast, "peers_ns": {}}
+        for peer, factory in peers.items():
+            fn = factory(name, z, y, dy)
+            if fn is not None:
+                row["peers_ns"][peer] = median_time(fn, repeats) / n * 1e9
+        rows.append(row)
     if progress:
         _progress(total, total, "done")
         sys.stderr.write("\n")
@@ -206,13 +344,83 @@ def _progress(done, total, label):
 
 
 def format_table(rows):
+    peers = sorted({p for r in rows for p in r.get("peers_ns", {})}, key=list(PEERS).index)
     head = f"{'activation':<12} {'dtype':<8} {'n':>11} {'fastact ns/el':>14} " \
-           f"{'numpy ns/el':>12} {'speed-up':>9}"
+           f"{'numpy ns/el':>12} {'speed-up':>9}" + "".join(f" {p:>11}" for p in peers)
     lines = [head, "-" * len(head)]
     for r in rows:
+        cells = "".join(
+            f" {r['peers_ns'][p]:>11.2f}" if p in r.get("peers_ns", {}) else f" {'-':>11}"
+            for p in peers)
         lines.append(f"{r['activation']:<12} {r['dtype']:<8} {r['n']:>11,} {r['fastact_ns']:>14.2f} "
-                     f"{r['numpy_ns']:>12.2f} {r['speedup']:>8.1f}x")
+                     f"{r['numpy_ns']:>12.2f} {r['speedup']:>8.1f}x" + cells)
+    if peers:
+        lines.append("peer columns: ns/element of the same work (value and derivative into "
+                     "preallocated buffers); 'copy floor': np.copyto of the same bytes (1.5n "
+                     "elements: one read and two writes of n)")
     return "\n".join(lines)
+
+
+def plot(rows, path):
+    """Bar chart of the speed-up over naive numpy, per activation and size (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(r["activation"] for r in rows))
+    sizes = sorted({r["n"] for r in rows})
+    fig, ax = plt.subplots(figsize=(max(6, len(names) * 0.7), 4))
+    width = 0.8 / len(sizes)
+    for j, n in enumerate(sizes):
+        vals = [next((r["speedup"] for r in rows if r["activation"] == a and r["n"] == n), 0)
+                for a in names]
+        ax.bar([i + j * width for i in range(len(names))], vals, width, label=f"n = {n:,}")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(names))])
+    ax.set_xticklabels(names, rotation=45, ha="right")
+    ax.set_ylabel("speed-up over naive numpy")
+    ax.set_title(f"fastact value_and_grad, {rows[0]['dtype']} ({machine()})", fontsize=8)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+_TRIVIAL_NJIT = """
+import numba
+@numba.njit(cache=True)
+def double(z, y):
+    for i in range(z.shape[0]):
+        y[i] = 2.0 * z[i]
+"""
+
+
+def cold_start(repeats=3):
+    """Median seconds of fresh interpreters: import numba, import fastact, fastact's first call,
+    and for scale the first call of a trivial cached @njit function (numba's own floor)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "trivial_njit.py"), "w") as fh:
+            fh.write(_TRIVIAL_NJIT)
+        cases = {
+            "python -c 'import numba'": "import numba",
+            "import fastact": "import fastact",
+            "import fastact + first call (warm disk cache)":
+                "import numpy, fastact; fastact.sigmoid.value_and_grad(numpy.ones(10))",
+            "trivial cached @njit: import + first call":
+                "import numpy, trivial_njit; trivial_njit.double(numpy.ones(3), numpy.ones(3))",
+        }
+        env = dict(os.environ, PYTHONPATH=tmp + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        for code in list(cases.values())[2:]:  # warm both disk caches
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        out = {}
+        for label, code in cases.items():
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], check=True, env=env)
+                times.append(time.perf_counter() - t0)
+            out[label] = float(np.median(times))
+    return out
 
 
 def machine():
@@ -229,6 +437,13 @@ def main(argv=None):
                         help="comma-separated names (default: all), or 'core' for the seed four")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", metavar="FILE", help="also save the results as JSON")
+    parser.add_argument("--peers", action="store_true",
+                        help="add scipy, numexpr, PyTorch, a numba+libm loop (where installed) "
+                             "and the memory copy floor")
+    parser.add_argument("--plot", metavar="FILE.png", help="save a speed-up chart (matplotlib)")
+    parser.add_argument("--cold-start", action="store_true",
+                        help="also time fresh interpreters: import numba, import fastact, "
+                             "first call")
     args = parser.parse_args(argv)
     if args.activations == ["core"]:
         args.activations = list(CORE)
@@ -238,12 +453,20 @@ def main(argv=None):
     unknown = [a for a in args.activations if a not in NAIVE]
     if unknown:
         parser.error(f"no benchmark for {', '.join(unknown)}; choose from {', '.join(NAIVE)}")
-    rows = run(args.activations, args.sizes, np.dtype(args.dtype), args.repeats)
+    peers = available_peers() if args.peers else None
+    rows = run(args.activations, args.sizes, np.dtype(args.dtype), args.repeats, peers=peers)
     print(f"fastact {fa.__version__} value_and_grad vs naive numpy ({machine()})")
     print(format_table(rows))
+    result = {"machine": machine(), "rows": rows}
+    if args.cold_start:
+        result["cold_start_s"] = cold_start()
+        for label, t in result["cold_start_s"].items():
+            print(f"cold start: {label:<46} {t * 1e3:8.0f} ms")
+    if args.plot:
+        plot(rows, args.plot)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"machine": machine(), "rows": rows}, fh, indent=1)
+            json.dump(result, fh, indent=1)
     return 0
 
 

@@ -57,4 +57,101 @@ def _build():
 
 _kernels = _build()
 globals().update(_kernels)
-__all__ = sorted(_kernels)
+__all__ = sorted(_kernels) + ["cfunc", "CKernel"]
+
+
+# --- C-callable kernels ----------------------------------------------------------------------
+
+class CKernel:
+    """A compiled C function: ``address`` (for C/C++/Cython/Fortran code), ``signature`` (its C
+    declaration), ``ctypes`` (callable from Python) and ``lowlevel_callable()`` (for scipy)."""
+
+    def __init__(self, cfunc, signature):
+        self._cfunc = cfunc
+        self.signature = signature
+        self.address = cfunc.address
+        self.ctypes = cfunc.ctypes
+
+    def __repr__(self):
+        return f"<fastact C kernel {self.signature} at {self.address:#x}>"
+
+    def lowlevel_callable(self):
+        """The kernel as a ``scipy.LowLevelCallable`` (needs scipy)."""
+        from scipy import LowLevelCallable
+
+        return LowLevelCallable(self.ctypes)
+
+
+def _c_value(fn, nparams, to):
+    # numba's cfunc needs a fixed number of arguments: one wrapper per parameter count.
+    if nparams == 0:
+        def kernel(x):
+            return to(fn(float(x)))
+    elif nparams == 1:
+        def kernel(x, a):
+            return to(fn(float(x), a))
+    else:
+        def kernel(x, a, b):
+            return to(fn(float(x), a, b))
+    return kernel
+
+
+def _c_value_and_grad(value, grad, nparams, to):
+    if nparams == 0:
+        def kernel(x, y, dy):
+            numba.carray(y, 1)[0] = to(value(float(x)))
+            numba.carray(dy, 1)[0] = to(grad(float(x)))
+    elif nparams == 1:
+        def kernel(x, y, dy, a):
+            numba.carray(y, 1)[0] = to(value(float(x), a))
+            numba.carray(dy, 1)[0] = to(grad(float(x), a))
+    else:
+        def kernel(x, y, dy, a, b):
+            numba.carray(y, 1)[0] = to(value(float(x), a, b))
+            numba.carray(dy, 1)[0] = to(grad(float(x), a, b))
+    return kernel
+
+
+_C_TYPES = {"float64": (numba.float64, "double", numba.float64),
+            "float32": (numba.float32, "float", numba.float32)}
+_cfuncs = {}
+
+
+def cfunc(name, kind="value", dtype="float64"):
+    """The scalar kernel ``name`` (as in this module: ``"sigmoid"``, ``"gelu_tanh"``,
+    ``"leaky_relu"``, ...) compiled as a C function.
+
+    kind "value":          double NAME(double z, double p1, ...)
+    kind "grad":           double NAME_grad(double z, double p1, ...)
+    kind "value_and_grad": void NAME_value_and_grad(double z, double *y, double *dy, double p1, ...)
+    Parameters are extra double arguments in the order of the activation's keywords.  With
+    dtype="float32", z, the result, y and dy are float (parameters stay double); the value is
+    computed in double and rounded once, exactly as the float32 array API does.
+    """
+    forms = {f.kernel_name: (act, f) for act in activations.values() for f in act.forms.values()}
+    if name not in forms:
+        raise ValueError(f"cfunc: unknown kernel {name!r}; valid names: {', '.join(sorted(forms))}")
+    if kind not in ("value", "grad", "value_and_grad"):
+        raise ValueError(f"cfunc: kind must be 'value', 'grad' or 'value_and_grad', got {kind!r}")
+    if dtype not in _C_TYPES:
+        raise ValueError(f"cfunc: dtype must be 'float64' or 'float32', got {dtype!r}")
+    key = (name, kind, dtype)
+    if key not in _cfuncs:
+        act, form = forms[name]
+        value, grad = form.scalar_math
+        ntype, ctype, to = _C_TYPES[dtype]
+        params = [p.name for p in act.params]
+        extra = [numba.float64] * len(params)
+        cparams = "".join(f", double {p}" for p in params)
+        if kind == "value_and_grad":
+            py_func = _c_value_and_grad(value, grad, len(params), to)
+            sig = numba.void(ntype, numba.types.CPointer(ntype), numba.types.CPointer(ntype), *extra)
+            decl = f"void {name}_value_and_grad({ctype} z, {ctype} *y, {ctype} *dy{cparams})"
+        else:
+            py_func = _c_value(value if kind == "value" else grad, len(params), to)
+            sig = ntype(ntype, *extra)
+            suffix = "" if kind == "value" else "_grad"
+            decl = f"{ctype} {name}{suffix}({ctype} z{cparams})"
+        compiled = numba.cfunc(sig, nopython=True, error_model="numpy")(py_func)
+        _cfuncs[key] = CKernel(compiled, decl)
+    return _cfuncs[key]
