@@ -9,12 +9,8 @@ import functools
 import dask.array as da
 import numpy as np
 
+from ._activation import _is_dask
 from ._ufunc import as_input
-
-
-def is_dask_array(x):
-    """True for a dask array, without importing dask when it is not one."""
-    return type(x).__module__.startswith("dask.") and hasattr(x, "chunks")
 
 
 def _result_dtype(x, arg, fname):
@@ -60,8 +56,8 @@ def backward(act, grad_out, z, out, params):
     fname = act.name + ".backward"
     _reject_out(out, fname)
     act._bind(dict(params), fname)
-    g = grad_out if is_dask_array(grad_out) else np.asarray(grad_out)
-    zz = z if is_dask_array(z) else np.asarray(z)
+    g = grad_out if _is_dask(grad_out) else np.asarray(grad_out)
+    zz = z if _is_dask(z) else np.asarray(z)
     dtype = np.promote_types(_result_dtype(g, "grad_out", fname), _result_dtype(zz, "z", fname))
     # numpy broadcasting, then map_blocks aligns the chunks (a numpy input is chunked to match)
     gb, zb = da.broadcast_arrays(da.asarray(g), da.asarray(zz))

@@ -70,11 +70,11 @@ if hasattr(os, "register_at_fork"):
 
 def run_split(kernel, arrays, params):
     """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
-    n = arrays[-1].shape[0]
     nthreads = _num_threads
-    if nthreads <= 1 or n < PARALLEL_MIN_SIZE:
+    if nthreads <= 1 or arrays[-1].size < PARALLEL_MIN_SIZE:
         kernel(*arrays, *params)
         return
+    n = arrays[-1].shape[0]
     nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))
     # Chunk edges on multiples of 64 elements keep every chunk's start cache-line aligned.
     bounds = [((n * i // nthreads) // 64) * 64 for i in range(nthreads)] + [n]

@@ -57,6 +57,16 @@ def check_out(out, shape, fname, arg="out"):
         raise ValueError(f"{fname}: {arg} is read-only")
 
 
+def may_overlap(a, b):
+    """Whether a and b may share memory: arrays that own their data (base is None) and are
+    different objects cannot, which settles the common case without np.may_share_memory."""
+    if a is b:
+        return True
+    if a.base is None and b.base is None:
+        return False
+    return np.may_share_memory(a, b)
+
+
 def _same_memory(a, b):
     """a and b view exactly the same elements (elementwise in-place use is safe)."""
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
@@ -66,8 +76,9 @@ def _same_memory(a, b):
 def _flat_direct(ins, outs, compute, outs_fresh):
     """1-D views for the direct path, or None when the operands need nditer.
 
-    ``outs_fresh``: the outputs were just made by ``np.empty_like(ins[0])``, so they share its
-    layout and cannot overlap anything; only the inputs need checking.
+    ``outs_fresh``: the outputs were just made by ``np.empty_like`` of an input of this shape,
+    so they share its layout and cannot overlap anything; only the inputs need checking.  (A fresh
+    output's dtype differs from ``compute`` only for float16 inputs, which fail the input check.)
     """
     first = ins[0]
     flags = first.flags
@@ -84,8 +95,10 @@ def _flat_direct(ins, outs, compute, outs_fresh):
     if not outs_fresh:
         for o in outs:
             for a in ins:
-                if np.may_share_memory(a, o) and not _same_memory(a, o):
+                if a is not o and may_overlap(a, o) and not _same_memory(a, o):
                     return None  # partial overlap: nditer copies the input first
+    if first.ndim == 1:
+        return ins + outs
     return [a.ravel(order="K") for a in ins + outs]
 
 
