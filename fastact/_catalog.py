@@ -55,8 +55,9 @@ gelu = _define("gelu", gaussian, choice=Choice(
     "approximate", "none", ("none", "tanh"), "'none': exact z*Phi(z); 'tanh': PyTorch's tanh form"),
     doc="""GELU. approximate='none' (default, as PyTorch): g(z) = z Phi(z), Phi the normal CDF.
 
-g'(z) = Phi(z) + z phi(z).  Phi comes from erfc, so the lower tail keeps full precision (PyTorch
-computes 1+erf, which loses everything below z ~ -6); below z = -30 an asymptotic series.
+g'(z) = Phi(z) + z phi(z).  Phi comes from e^(-z^2/2) erfcx(|z|/sqrt2) (a vectorisable
+polynomial for erfcx), so the lower tail keeps full precision (PyTorch computes 1+erf, which loses
+everything below z ~ -6).
 approximate='tanh': g(z) = z/2 (1 + tanh(sqrt(2/pi)(z + 0.044715 z^3))), evaluated as
 z sigmoid(2u) with 2u in double-double, so the tail is accurate too (PyTorch's tanh-GELU gradient
 is off by ~5e-15 absolute on about [-7.3, -5.2]).
