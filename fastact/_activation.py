@@ -174,7 +174,8 @@ class Activation:
 
     def backward(self, grad_out, z, out=None, **params):
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
-        if _is_dask(grad_out) or _is_dask(z):
+        if (type(z) is not np.ndarray and _is_dask(z)) or (
+                type(grad_out) is not np.ndarray and _is_dask(grad_out)):
             return _dask().backward(self, grad_out, z, out, params)
         fname = self.name + ".backward"
         form, params = self._bind(params, fname)
