@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _backends
+from ._threads import PARALLEL_MIN_SIZE
 from ._ufunc import as_input, check_out, execute, may_overlap
 
 _F32 = np.dtype(np.float32)
@@ -134,18 +135,38 @@ class Activation:
 
     def __call__(self, z, out=None, **params):
         """g(z), elementwise."""
+        if out is None and not params and _direct_ok(z):  # the common case, in ~1/3 the time
+            y = np.empty_like(z)
+            _backends.loop(self._default_form, "value")(_flat(z), _flat(y), *self._defaults)
+            return y
         if type(z) is not np.ndarray and _is_dask(z):
             return _dask().unary(self, "value", z, out, params)
         return self._unary("value", self.name, z, out, params)
 
     def grad(self, z, out=None, **params):
         """g'(z), elementwise."""
+        if out is None and not params and _direct_ok(z):
+            dy = np.empty_like(z)
+            _backends.loop(self._default_form, "grad")(_flat(z), _flat(dy), *self._defaults)
+            return dy
         if type(z) is not np.ndarray and _is_dask(z):
             return _dask().unary(self, "grad", z, out, params)
         return self._unary("grad", self.name + ".grad", z, out, params)
 
     def value_and_grad(self, z, out=None, **params):
         """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
+        if not params and _direct_ok(z):
+            if out is None:
+                y, dy = np.empty_like(z), np.empty_like(z)
+            elif (type(out) is tuple and len(out) == 2 and _direct_out(out[0], z)
+                  and _direct_out(out[1], z) and not may_overlap(out[0], out[1])):
+                y, dy = out  # preallocated buffers, the usual hot-loop call
+            else:
+                y = None
+            if y is not None:
+                _backends.loop(self._default_form, "value_and_grad")(
+                    _flat(z), _flat(y), _flat(dy), *self._defaults)
+                return y, dy
         if type(z) is not np.ndarray and _is_dask(z):
             return _dask().value_and_grad(self, z, out, params)
         fname = self.name + ".value_and_grad"
@@ -174,6 +195,12 @@ class Activation:
 
     def backward(self, grad_out, z, out=None, **params):
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
+        if (out is None and not params and _direct_ok(z) and _direct_ok(grad_out)
+                and grad_out.dtype is z.dtype and grad_out.shape == z.shape):
+            res = np.empty_like(z)
+            _backends.loop(self._default_form, "backward")(
+                _flat(grad_out), _flat(z), _flat(res), *self._defaults)
+            return res
         if (type(z) is not np.ndarray and _is_dask(z)) or (
                 type(grad_out) is not np.ndarray and _is_dask(grad_out)):
             return _dask().backward(self, grad_out, z, out, params)
@@ -205,6 +232,32 @@ class Activation:
         if out is None and res.ndim == 0:
             return res[()]
         return res
+
+
+def _direct_ok(a):
+    """``a`` can go straight to a loop, serially: an ndarray (no subclass) of at least one
+    dimension, float32 or float64 in native order (its own compute and result dtype),
+    C-contiguous, aligned, and below the size that is split across threads."""
+    if type(a) is not np.ndarray:
+        return False
+    dt = a.dtype
+    if dt is not _F64 and dt is not _F32:
+        return False
+    flags = a.flags
+    return flags.c_contiguous and flags.aligned and a.ndim > 0 and a.size < PARALLEL_MIN_SIZE
+
+
+def _direct_out(o, z):
+    """``o`` is a user buffer the direct path can write: an ndarray laid out like ``z`` (see
+    ``_direct_ok``), writeable, and sharing no memory with ``z``."""
+    if type(o) is not np.ndarray or o.dtype is not z.dtype or o.shape != z.shape:
+        return False
+    flags = o.flags
+    return flags.c_contiguous and flags.aligned and flags.writeable and not may_overlap(o, z)
+
+
+def _flat(a):
+    return a if a.ndim == 1 else a.reshape(-1)  # a view: callers pass C-contiguous arrays
 
 
 def _is_dask(x):
