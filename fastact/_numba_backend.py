@@ -3,8 +3,8 @@
 Imported only on first use, so ``import fastact`` never imports numba.  Every loop is built from
 an activation's scalar ``value`` / ``grad`` functions by one of four factories below, compiled on
 first call, and cached on disk when a cache directory is writable (otherwise compiled in memory,
-silently).  Loops work on 1-D arrays of any stride; the caller (``_ufunc``) flattens, blocks and
-splits the work across threads.
+silently).  Loops work on 1-D arrays of any stride; the callers (``_ufunc``, and the direct path
+in ``_activation``) flatten, block and split the work across threads.
 """
 import hashlib
 import marshal
