@@ -149,7 +149,7 @@ def exp_reduced(x, x_lo):
     # e^r - 1 = r + r^2/2 + r^3 * P(r), P the Taylor tail to r^15/15! (|r| <= 0.347: < 2^-68).
     p = polyval(rh, _EXP_TAIL)
     sq, sq_err = two_prod(rh, rh)
-    mh, ml = two_sum(rh, 0.5 * sq)
+    mh, ml = fast_two_sum(rh, 0.5 * sq)  # |r| <= 0.35, so |r| >= r^2/2
     # e^(rh+rl) - 1 = expm1(rh) + rl * e^rh, and e^rh ~ 1 + rh is plenty for the tiny rl.
     ml += 0.5 * sq_err + p * sq * rh + rl * (1.0 + rh)
     mh, ml = fast_two_sum(mh, ml)
@@ -181,7 +181,7 @@ def log1p_unit(t):
     """
     big = t > _SQRT2_M1
     num = t - 1.0 if big else t  # exact (Sterbenz) when big
-    dh, dl = two_sum(t, 3.0 if big else 2.0)
+    dh, dl = fast_two_sum(3.0 if big else 2.0, t)  # t <= 1
     inv = 1.0 / dh
     sh = num * inv
     p, e = two_prod(sh, dh)

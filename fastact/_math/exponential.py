@@ -7,7 +7,7 @@ reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alph
 scale * alpha, celu'(0) = 1.
 """
 from . import jitable
-from ._fp import expm1, exp_reduced, mul_add, scale2, two_prod, two_sum
+from ._fp import exp_reduced, expm1, fast_two_sum, mul_add, scale2, two_prod
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
 _SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
@@ -28,7 +28,7 @@ def _neg_slope(x, c_hi, c_lo):
     """(c_hi + c_lo) * e^min(x,0), rounded once (subnormal results too)."""
     xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
     k, mh, ml = exp_reduced(xn, 0.0)
-    ah, al = two_sum(1.0, mh)  # e^x = 2^k (ah + al)
+    ah, al = fast_two_sum(1.0, mh)  # e^x = 2^k (ah + al); |m| < 0.42
     ph, pl = two_prod(c_hi, ah)
     return scale2(ph + (pl + mul_add(c_hi, al + ml, c_lo * ah)), k)
 

@@ -15,7 +15,8 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 import math
 
 from . import jitable
-from ._fp import dd_div, exp_reduced, mul_add, polyval, scale2, two_prod, two_sum
+from ._fp import (dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2, two_prod,
+                  two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled
 
 _INV_SQRT2 = 0.7071067811865476
@@ -84,7 +85,7 @@ def _gauss_parts(z):
     sh, sl = two_prod(z, z)
     big = not abs(sh) < 1e300
     k, mh, ml = exp_reduced(-0.5 * (1e300 if big else sh), 0.0 if big else -0.5 * sl)
-    eh, el = two_sum(1.0, mh)
+    eh, el = fast_two_sum(1.0, mh)  # |m| < 0.42
     x = abs(z) * _INV_SQRT2
     x = 1e10 if x > 1e10 else x  # past here Q is 0 anyway; keeps t finite
     t = (x - _ERFCX_K) / (x + _ERFCX_K)

@@ -16,8 +16,8 @@ q * 2^k with q near 1 and scaled last (``scale2``), so they are rounded once.
 import math
 
 from . import jitable
-from ._fp import (dd_add_d, dd_div, dd_square, exp_reduced, log1p_unit, mul_add, polyval, pow2,
-                  scale2, two_prod, two_sum)
+from ._fp import (dd_add_d, dd_div, dd_square, exp_reduced, fast_two_sum, log1p_unit, mul_add,
+                  polyval, pow2, scale2, two_prod, two_sum)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -27,7 +27,7 @@ _K_MIN = -1000.0
 def _one_plus_t(k, mh, ml):
     """1 + 2^k (1 + m) in double-double."""
     p = pow2(k if k > _K_MIN else _K_MIN)
-    dh, dl = two_sum(1.0, p)
+    dh, dl = fast_two_sum(1.0, p)  # p = 2^k <= 1
     return dd_add_d(dh, dl + p * ml, p * mh)
 
 
@@ -44,7 +44,7 @@ def _sigmoid_scaled(xh, xl):
     dh, dl = _one_plus_t(k, mh, ml)
     # x >= 0: 1/(1+t);  x < 0: t/(1+t) = 2^k (1+m)/(1+t).  Selects, not branches: loops vectorise.
     neg = xh < 0.0
-    nh, nl = two_sum(1.0, mh)
+    nh, nl = fast_two_sum(1.0, mh)  # |m| < 0.42
     q = dd_div(nh if neg else 1.0, (nl + ml) if neg else 0.0, dh, dl, 1.0 / dh)
     return q, (k if neg else 0.0)
 
@@ -55,7 +55,7 @@ def _t_over_d_squared(k, mh, ml, extra_exponent):
     dh, dl = _one_plus_t(k, mh, ml)
     inv = 1.0 / dh  # the same division as the value's: shared in a fused loop
     sh, sl = dd_square(dh, dl)
-    nh, nl = two_sum(1.0, mh)
+    nh, nl = fast_two_sum(1.0, mh)  # |m| < 0.42
     return dd_div(nh, nl + ml, sh, sl, inv * inv), k + extra_exponent
 
 
@@ -87,7 +87,7 @@ def _tanh_abs_dd(a):
     k, mh, ml = exp_reduced(-2.0 * a, 0.0)
     p = pow2(k if k > _K_MIN else _K_MIN)
     # 1 - t = (1 - 2^k) - 2^k m; both steps exact or renormalised, no cancellation is lost.
-    nh, nl = two_sum(1.0, -p)
+    nh, nl = fast_two_sum(1.0, -p)
     nh, nl = dd_add_d(nh, nl - p * ml, -p * mh)
     dh, dl = _one_plus_t(k, mh, ml)
     inv = 1.0 / dh
@@ -200,7 +200,7 @@ def _mish_parts(x):
     bh, bl = two_prod(4.0 * x, 1.0 + t)
     nh, nl = two_sum(ah, bh)
     nl += al + bl
-    mh1, ml1 = two_sum(1.0, mh)  # mant = 1 + m in double-double
+    mh1, ml1 = fast_two_sum(1.0, mh)  # mant = 1 + m in double-double
     ph, pl = two_prod(mh1, nh)
     pl += mh1 * nl + (ml1 + ml) * nh
     sh, sl = dd_square(w2, 0.0)
@@ -246,7 +246,7 @@ def tanhshrink(x):
     s = a * a
     small = polyval(s, _TANHSHRINK_POLY) * s * a
     th, tl = _tanh_abs_dd(a)
-    dh, dl = two_sum(a, -th)  # large |x|: a - tanh(a) in double-double, then rounded
+    dh, dl = fast_two_sum(a, -th)  # large |x|: a - tanh(a) (tanh a <= a), then rounded
     large = dh + (dl - tl) if a < 1e300 else a  # (a - 1 is a there; avoids inf - inf)
     return math.copysign(small if a < _TANHSHRINK_SMALL else large, x)
 
