@@ -83,11 +83,6 @@ class Activation:
         self._default_form = forms[choice.default if choice else None]
         self.__doc__ = doc
 
-    @property
-    def reference(self):
-        """(value, grad) numpy reference of the default formula."""
-        return self._default_form.reference
-
     def __repr__(self):
         params = "".join(f", {p.name}={p.default!r}" for p in self.params)
         if self.choice:
