@@ -1,5 +1,192 @@
-"""Build script.  Until the Cython fallback lands this builds the pure-Python package only;
-all metadata lives in pyproject.toml."""
-from setuptools import setup
+"""Build script: the optional Cython backend, ``fastact._cykernels``.  Metadata is in pyproject.toml.
 
-setup()
+The extension is compiled from the same scalar math the numba backend uses.  Cython compiles
+``fastact/_math/*.py`` as they are (pure-Python mode): this script joins them into one module
+(one C file, so the compiler can inline the helpers), adds the loops from ``cysrc/loops.py``,
+and declares the C type of every function and constant in a ``.pxd`` beside it, derived from the
+sources.  Nothing generated is kept in the repository: it is written under ``build/``.
+
+If Cython or a C compiler is missing, or the compile fails, the install still succeeds without
+the extension (fastact then runs on numba alone; ``fastact.available_backends`` says so).
+"""
+import ast
+import importlib
+import os
+import sys
+import sysconfig
+import warnings
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+CYSRC = ROOT / "cysrc"
+MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
+# Replaced in C, as the numba backend replaces them (pow2 and polyval in fastact_fp.h,
+# two_prod and mul_add in _cykernels.pxd): numba and Cython then give the same bits.
+C_REPLACED = {"pow2", "polyval", "two_prod", "mul_add"}
+GENERATED = ROOT / "build" / "cython" / "fastact"
+
+
+def _returns(fn_node, known):
+    """How many doubles a scalar function returns (1 for a double, n for an n-tuple); ``known``
+    has the counts of the functions defined before it."""
+    def count(expr):
+        if isinstance(expr, ast.Tuple):
+            return len(expr.elts)
+        if isinstance(expr, ast.IfExp):
+            return count(expr.body)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            return known.get(expr.func.id, 1)
+        return 1
+
+    for node in ast.walk(fn_node):
+        if isinstance(node, ast.Return):
+            return count(node.value)
+    raise ValueError(f"{fn_node.name} returns nothing")
+
+
+def _flags(fn_node):
+    """Locals holding a comparison: typed bint (Cython would infer a Python bool)."""
+    flags = set()
+    for node in ast.walk(fn_node):
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                and (isinstance(node.value, (ast.Compare, ast.BoolOp))
+                     or isinstance(node.value, ast.UnaryOp) and isinstance(node.value.op, ast.Not))):
+            flags.add(node.targets[0].id)
+    return sorted(flags)
+
+
+def _c_type(n):
+    return "double" if n == 1 else "(" + ", ".join(["double"] * n) + ")"
+
+
+def assemble():
+    """Write build/cython/fastact/_cykernels.{py,pxd}; return the .py path."""
+    sys.path.insert(0, str(ROOT / "fastact"))  # the math imports as package "_math": no numpy
+    try:
+        modules = {m: importlib.import_module(f"_math.{m}") for m in MATH_MODULES}
+    finally:
+        sys.path.pop(0)
+    source, declarations, pairs, seen = [], [], [], set()
+    returns = {"two_prod": 2}  # of the C replacements, the one returning a pair
+    for name, module in modules.items():
+        text = Path(module.__file__).read_text()
+        lines = text.splitlines()
+        drop = set()
+        for node in ast.parse(text).body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            span = range(first, node.end_lineno + 1)
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                drop.update(span)  # one module now: the names are simply there
+                continue
+            elif isinstance(node, ast.FunctionDef):
+                if node.name in C_REPLACED:
+                    drop.update(span)
+                    continue
+                drop.update(d.lineno for d in node.decorator_list)  # @jitable
+                args = ", ".join(f"double {a.arg}" for a in node.args.args)
+                returns[node.name] = _returns(node, returns)
+                if _flags(node):
+                    declarations.append(
+                        "@cython.locals(" + ", ".join(f"{v}=bint" for v in _flags(node)) + ")")
+                declarations.append(f"cdef inline {_c_type(returns[node.name])} {node.name}({args}) "
+                                    "noexcept nogil")
+                if not node.name.startswith("_") and not node.name.endswith("_grad"):
+                    pairs.append((node.name, len(node.args.args) - 1))
+            elif isinstance(node, ast.Assign):
+                target = node.targets[0].id
+                value = getattr(module, target)
+                if isinstance(value, tuple):
+                    declarations.append(f"cdef double {target}[{len(value)}]")
+                elif isinstance(value, float):
+                    declarations.append(f"cdef double {target}")
+                else:
+                    raise TypeError(f"_math.{name}.{target}: only floats and float tuples")
+            else:
+                continue
+            names = [node.name] if isinstance(node, ast.FunctionDef) else [node.targets[0].id]
+            if seen.intersection(names):
+                raise ValueError(f"_math.{name}: {names[0]} is defined in two math modules")
+            seen.update(names)
+        source.append(f"# ---- fastact/_math/{name}.py\n")
+        source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
+    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen]
+    args = "a, b, c, d, p0, p1"
+    table = ["cdef inline void dispatch(int kid, int variant, const floating[:] a, "
+             "const floating[:] b, floating[:] c, floating[:] d, double p0, double p1) "
+             "noexcept nogil:"]
+    for i, (n, a) in enumerate(kernels):
+        table += [f"    {'if' if i == 0 else 'elif'} kid == {i}:",
+                  f"        run(variant, <void*>{n}, <void*>{n}_grad, {a}, {args})"]
+    source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())
+    source.append(f"KERNEL_NAMES = {tuple(n for n, _ in kernels)!r}\n")
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    header = "# Generated by setup.py; edit fastact/_math, cysrc/ or setup.py instead.\n"
+    py = GENERATED / "_cykernels.py"
+    py.write_text(header + "\n".join(source))
+    (GENERATED / "_cykernels.pxd").write_text(
+        header + (CYSRC / "_cykernels.pxd").read_text() + "\n\n# The scalar math.\n"
+        + "\n".join(declarations) + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
+        + "\n".join(table) + "\n")
+    return py
+
+
+def _compile_args():
+    # -ffp-contract=off: no fused multiply-adds beyond the explicit fma() calls, so the C code
+    # rounds exactly as the numba code (and the double-double error terms stay exact).  No
+    # -ffast-math: it would break NaN/inf handling.  -fno-trapping-math -fno-math-errno change
+    # no result (nobody reads FP exception flags or errno here, and LLVM assumes the same for
+    # numba); they let the compiler evaluate both sides of a select, so the loops vectorise.  -march=native, as numba's JIT: the extension
+    # is built for the machine it is installed on (FASTACT_NATIVE=0 for a portable build).
+    if sysconfig.get_platform().startswith("win"):
+        return ["/O2", "/fp:precise"]
+    # CYTHON_INLINE always_inline: see cysrc/_cykernels.pxd.
+    args = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno",
+            "-DCYTHON_INLINE=__inline__ __attribute__((__always_inline__, __unused__))"]
+    if os.environ.get("FASTACT_NATIVE", "1") != "0":
+        args.append("-march=native")
+    return args
+
+
+class OptionalBuildExt(build_ext):
+    """Build the Cython backend if possible; without it the install still succeeds."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # no compiler at all, or setuptools could not set one up
+            self._skip(exc)
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._skip(exc)
+
+    @staticmethod
+    def _skip(exc):
+        warnings.warn(f"fastact: the Cython backend was not built ({exc}); fastact will use "
+                      "numba (or the numpy reference) instead")
+
+
+def extensions():
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        warnings.warn("fastact: Cython is not installed, so the Cython backend is not built")
+        return []
+    try:
+        py = assemble()
+        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
+                        include_dirs=[str(CYSRC)], extra_compile_args=_compile_args())
+        return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
+            language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,
+            cdivision=True, infer_types=True))
+    except Exception as exc:
+        warnings.warn(f"fastact: the Cython backend could not be generated ({exc})")
+        return []
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

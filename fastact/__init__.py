@@ -17,12 +17,14 @@ from ._threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-#: Which kernels are in use: "numba" or "numpy" (set FASTACT_BACKEND to choose).
+#: Which kernels are in use: "numba", "cython" or "numpy" (set FASTACT_BACKEND to choose).
 backend = _backends.name
+#: The backends this installation can run, best first (the numpy reference is always there).
+available_backends = _backends.available()
 
 swish = silu
 
-__all__ = ["activations", "backend", "celu", "elu", "gelu", "get", "get_num_threads",
+__all__ = ["activations", "available_backends", "backend", "celu", "elu", "gelu", "get", "get_num_threads",
            "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_sigmoid",
            "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu", "softplus",
            "softshrink", "softsign", "squareplus", "swish", "tanh", "tanhshrink"]

@@ -1,36 +1,51 @@
 """Which kernels run: chosen once at import from FASTACT_BACKEND and what is installed.
 
-Choosing imports nothing heavy: numba is only looked up here and imported on the first call.
+Choosing imports nothing heavy: numba is only looked up here and imported on the first call;
+the Cython extension is loaded only when it is the backend in use.
 """
+import importlib
 import importlib.util
 import os
 import threading
 
 import numpy as np
 
-BACKENDS = ("numba", "numpy")  # preference order when FASTACT_BACKEND is unset
+BACKENDS = ("numba", "cython", "numpy")  # preference order when FASTACT_BACKEND is unset
+_MISSING = {
+    "numba": "numba is not installed (pip install numba)",
+    "cython": "the Cython extension fastact._cykernels was not built (reinstall fastact with "
+              "a C compiler and Cython available)",
+}
 
 
-def _numba_available():
+def _findable(module):
     try:
-        return importlib.util.find_spec("numba") is not None
-    except (ImportError, ValueError):  # sys.modules["numba"] = None, or a broken install
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # sys.modules[module] = None, or a broken install
         return False
+
+
+def available():
+    """The backends this installation can run, in preference order."""
+    modules = {"numba": "numba", "cython": f"{__package__}._cykernels"}
+    return tuple(b for b in BACKENDS if b == "numpy" or _findable(modules[b]))
 
 
 def select(requested):
     """The backend name for a FASTACT_BACKEND value ('' = best available)."""
     requested = requested.strip().lower()
     if requested == "":
-        return "numba" if _numba_available() else "numpy"
+        return available()[0]
     if requested not in BACKENDS:
         raise ValueError(f"FASTACT_BACKEND={requested!r} is not one of {', '.join(BACKENDS)}")
-    if requested == "numba" and not _numba_available():
-        raise ImportError("FASTACT_BACKEND=numba, but numba is not installed (pip install numba)")
+    if requested not in available():
+        raise ImportError(f"FASTACT_BACKEND={requested}, but {_MISSING[requested]}")
     return requested
 
 
 name = select(os.environ.get("FASTACT_BACKEND", ""))
+if name == "cython":  # load the extension now: a broken build fails at import, not mid-call
+    importlib.import_module(f"{__package__}._cython_backend")
 _lock = threading.Lock()
 _loops = {}
 
@@ -60,16 +75,20 @@ def _numpy_loop(form, variant):
 
 def loop(form, variant):
     """The 1-D loop for an activation's ``form`` and ``variant``, built on first use and kept."""
-    key = (form, variant)
+    key = (name, form, variant)  # name: the tests switch backends within one process
     fn = _loops.get(key)
     if fn is None:
         with _lock:  # two threads asking at once compile once
             fn = _loops.get(key)
             if fn is None:
-                if name == "numba":
+                if key[0] == "numba":
                     from . import _numba_backend
 
                     fn = _numba_backend.build_loop(form, variant)
+                elif key[0] == "cython":
+                    from . import _cython_backend
+
+                    fn = _cython_backend.build_loop(form, variant)
                 else:
                     fn = _numpy_loop(form, variant)
                 _loops[key] = fn

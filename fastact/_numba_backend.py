@@ -10,6 +10,7 @@ import hashlib
 import marshal
 
 import numba
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -72,6 +73,12 @@ def _pow2_bits(kf):
     return _float_of_bits((k + 1023) << 52)
 
 
+def as_double(x):
+    """x as a float64, so the math runs in double for float32 input too (numba's ``float()``
+    keeps a float32 a float32).  Plain Python: ``float``; numba: ``np.float64``."""
+    return float(x)
+
+
 def _register_math():
     """Make every scalar function callable from numba code (once per process; caller holds a lock)."""
     global _fingerprint
@@ -81,6 +88,7 @@ def _register_math():
     overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
+    overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
     replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add)
     digest = hashlib.sha1()
     for fn in JITABLE:
@@ -107,7 +115,7 @@ def compile_function(py_func, name, **options):
 def _value_loop(fn):
     def loop(z, out, *params):
         for i in range(z.shape[0]):
-            out[i] = fn(float(z[i]), *params)
+            out[i] = fn(as_double(z[i]), *params)
 
     return loop
 
@@ -115,7 +123,7 @@ def _value_loop(fn):
 def _value_and_grad_loop(value, grad):
     def loop(z, y, dy, *params):
         for i in range(z.shape[0]):
-            x = float(z[i])  # read before writing: y or dy may be z itself
+            x = as_double(z[i])  # read before writing: y or dy may be z itself
             y[i] = value(x, *params)
             dy[i] = grad(x, *params)
 
@@ -126,7 +134,7 @@ def _backward_loop(grad):
     def loop(g, z, out, *params):
         for i in range(z.shape[0]):
             gi = g[i]  # read both inputs before writing: out may be g or z itself
-            out[i] = grad(float(z[i]), *params)
+            out[i] = grad(as_double(z[i]), *params)
             out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
 
     return loop

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 import fastact as fa
+from fastact import _backends
 
 DEFAULT_SIZES = (1_000, 100_000, 10_000_000)
 
@@ -425,7 +426,7 @@ def cold_start(repeats=3):
 
 def machine():
     return (f"{platform.processor() or platform.machine()}, {fa.get_num_threads()} threads, "
-            f"Python {platform.python_version()}, numpy {np.__version__}, backend {fa.backend}")
+            f"Python {platform.python_version()}, numpy {np.__version__}, backend {_backends.name}")
 
 
 def main(argv=None):
@@ -436,6 +437,8 @@ def main(argv=None):
     parser.add_argument("--activations", type=lambda s: s.split(","), default=list(NAIVE),
                         help="comma-separated names (default: all), or 'core' for the seed four")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--backend", choices=_backends.BACKENDS,
+                        help=f"kernels to time (default: {_backends.name}, as FASTACT_BACKEND)")
     parser.add_argument("--json", metavar="FILE", help="also save the results as JSON")
     parser.add_argument("--peers", action="store_true",
                         help="add scipy, numexpr, PyTorch, a numba+libm loop (where installed) "
@@ -445,6 +448,11 @@ def main(argv=None):
                         help="also time fresh interpreters: import numba, import fastact, "
                              "first call")
     args = parser.parse_args(argv)
+    if args.backend:
+        try:
+            _backends.name = _backends.select(args.backend)
+        except ImportError as exc:
+            parser.error(str(exc))
     if args.activations == ["core"]:
         args.activations = list(CORE)
     if "gelu" in args.activations and importlib.util.find_spec("scipy") is None:

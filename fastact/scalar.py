@@ -13,20 +13,21 @@ except ImportError as exc:  # pragma: no cover - exercised with numba hidden
                       "without it") from exc
 
 from . import _numba_backend
+from ._numba_backend import as_double
 from ._backends import _lock
 from ._catalog import activations
 
 
 def _value_kernel(fn):
     def kernel(x, *params):
-        return fn(float(x), *params)
+        return fn(as_double(x), *params)
 
     return kernel
 
 
 def _value_and_grad_kernel(value, grad):
     def kernel(x, *params):
-        x = float(x)
+        x = as_double(x)
         return value(x, *params), grad(x, *params)
 
     return kernel
@@ -86,29 +87,29 @@ def _c_value(fn, nparams, to):
     # numba's cfunc needs a fixed number of arguments: one wrapper per parameter count.
     if nparams == 0:
         def kernel(x):
-            return to(fn(float(x)))
+            return to(fn(as_double(x)))
     elif nparams == 1:
         def kernel(x, a):
-            return to(fn(float(x), a))
+            return to(fn(as_double(x), a))
     else:
         def kernel(x, a, b):
-            return to(fn(float(x), a, b))
+            return to(fn(as_double(x), a, b))
     return kernel
 
 
 def _c_value_and_grad(value, grad, nparams, to):
     if nparams == 0:
         def kernel(x, y, dy):
-            numba.carray(y, 1)[0] = to(value(float(x)))
-            numba.carray(dy, 1)[0] = to(grad(float(x)))
+            numba.carray(y, 1)[0] = to(value(as_double(x)))
+            numba.carray(dy, 1)[0] = to(grad(as_double(x)))
     elif nparams == 1:
         def kernel(x, y, dy, a):
-            numba.carray(y, 1)[0] = to(value(float(x), a))
-            numba.carray(dy, 1)[0] = to(grad(float(x), a))
+            numba.carray(y, 1)[0] = to(value(as_double(x), a))
+            numba.carray(dy, 1)[0] = to(grad(as_double(x), a))
     else:
         def kernel(x, y, dy, a, b):
-            numba.carray(y, 1)[0] = to(value(float(x), a, b))
-            numba.carray(dy, 1)[0] = to(grad(float(x), a, b))
+            numba.carray(y, 1)[0] = to(value(as_double(x), a, b))
+            numba.carray(dy, 1)[0] = to(grad(as_double(x), a, b))
     return kernel
 
 

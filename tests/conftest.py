@@ -1,8 +1,11 @@
-"""Shared fixtures: activations with their parameters, dtypes, and memory layouts."""
+"""Shared fixtures: activations with their parameters, dtypes, memory layouts and backends."""
+import os
+
 import numpy as np
 import pytest
 
 import fastact as fa
+from fastact import _backends
 
 # Every activation with the keyword parameters to test it under (defaults and a non-default).
 CASES = [
@@ -47,6 +50,21 @@ DTYPES = [np.float64, np.float32]
 
 LAYOUTS = ["c2d", "f2d", "strided", "reversed", "sliced2d", "transposed", "unaligned",
            "byteswapped", "zero_d", "empty", "onecol"]
+
+
+# The compiled backends this installation has (FASTACT_BACKEND set: just that one).  Modules
+# holding the API contract use the ``backend`` fixture, so every test there runs on each.
+BACKENDS = ([os.environ["FASTACT_BACKEND"].strip().lower()] if os.environ.get("FASTACT_BACKEND")
+            else [b for b in fa.available_backends if b != "numpy"])
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def backend(request):
+    """Run the test on each backend (module-scoped: hypothesis tests may use it)."""
+    saved = _backends.name
+    _backends.name = request.param
+    yield request.param
+    _backends.name = saved
 
 
 @pytest.fixture(params=CASES, ids=CASE_IDS)

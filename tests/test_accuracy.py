@@ -10,6 +10,8 @@ import pytest
 
 import fastact as fa
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on every backend
+
 mpmath.mp.prec = 300
 MAX_ULP = 2.0  # the core four; the modern set's bound (4) is in EXACT
 M = mpmath.mpf

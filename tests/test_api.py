@@ -9,6 +9,8 @@ from fastact import reference
 
 from conftest import CANCELLING, DTYPES, LAYOUTS, METHODS, call, make_layout, sample
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on every backend
+
 
 def expected(act, method, z, kw, grad_out=None):
     """The reference result, evaluated in float64 on a plain copy and rounded to z's dtype."""

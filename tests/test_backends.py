@@ -47,15 +47,25 @@ def test_backend_from_environment():
 def test_unknown_backend_is_a_clear_error():
     res = run_python("import fastact", env={"FASTACT_BACKEND": "fortran"})
     assert res.returncode != 0
-    assert "FASTACT_BACKEND" in res.stderr and "numba" in res.stderr
+    assert "FASTACT_BACKEND" in res.stderr
+    assert all(name in res.stderr for name in ("numba", "cython", "numpy"))
 
 
-def test_numba_missing_falls_back_to_numpy_and_forcing_it_fails():
+def test_cython_extension_is_built():
+    """The README's install line builds the Cython backend (this machine has a C compiler)."""
+    assert fastact.available_backends == ("numba", "cython", "numpy")
+
+
+def test_without_numba_cython_runs_everything_but_scalar():
     code = """
         import sys
         sys.modules["numba"] = None
+        import numpy as np
         import fastact as fa
-        print(fa.backend, fa.sigmoid(0.0))
+        z = np.linspace(-3, 3, 7)
+        y, d = fa.tanh.value_and_grad(z)
+        assert np.allclose(y, np.tanh(z)) and np.allclose(d, 1 - np.tanh(z) ** 2)
+        print(fa.backend, fa.available_backends, fa.sigmoid(0.0))
         try:
             import fastact.scalar
         except ImportError as exc:
@@ -63,10 +73,47 @@ def test_numba_missing_falls_back_to_numpy_and_forcing_it_fails():
     """
     res = run_python(code)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines()[0] == "numpy 0.5"
+    assert res.stdout.splitlines()[0] == "cython ('cython', 'numpy') 0.5"
     assert "needs numba" in res.stdout
     res = run_python(code, env={"FASTACT_BACKEND": "numba"})
     assert res.returncode != 0 and "numba is not installed" in res.stderr
+
+
+def test_cython_backend_from_environment_imports_no_numba():
+    res = run_python("""
+        import sys, numpy as np, fastact as fa
+        assert fa.backend == "cython"
+        y, d = fa.gelu.value_and_grad(np.linspace(-3, 3, 7).astype(np.float32))
+        assert y.dtype == np.float32 and abs(d[3] - 0.5) < 1e-7
+        assert "numba" not in sys.modules
+    """, env={"FASTACT_BACKEND": "cython"})
+    assert res.returncode == 0, res.stderr
+
+
+def test_without_numba_or_cython_falls_back_to_numpy_and_forcing_either_fails():
+    code = """
+        import sys
+        sys.modules["numba"] = None
+        sys.modules["fastact._cykernels"] = None
+        import fastact as fa
+        print(fa.backend, fa.sigmoid(0.0))
+    """
+    res = run_python(code)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0] == "numpy 0.5"
+    res = run_python(code, env={"FASTACT_BACKEND": "cython"})
+    assert res.returncode != 0 and "extension fastact._cykernels was not built" in res.stderr
+
+
+def test_install_without_a_c_compiler_still_succeeds(tmp_path):
+    """setup.py with a compiler that always fails: a warning, no extension, exit status 0."""
+    env = dict(os.environ, CC="false", LDSHARED="false")
+    res = subprocess.run([sys.executable, "setup.py", "build_ext", "--build-lib",
+                          str(tmp_path / "lib"), "--build-temp", str(tmp_path / "tmp")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "the Cython backend was not built" in res.stderr
+    assert not list(tmp_path.rglob("_cykernels*.so"))
 
 
 def test_numpy_backend_passes_the_api_suite():

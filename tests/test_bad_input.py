@@ -6,6 +6,8 @@ import fastact as fa
 
 from conftest import METHODS, call
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on every backend
+
 BAD_Z = [
     (None, TypeError, "z"),
     ("abc", TypeError, "z"),

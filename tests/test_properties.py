@@ -1,5 +1,6 @@
 """Property tests (hypothesis) over activations, dtypes, shapes, strides and values."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -8,6 +9,8 @@ import fastact as fa
 
 from conftest import CANCELLING, CASES
 from test_api import assert_close_to_reference, expected
+
+pytestmark = pytest.mark.usefixtures("backend")  # every test on every backend
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

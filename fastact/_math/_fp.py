@@ -22,6 +22,7 @@ _EXP_TAIL = tuple(1.0 / math.factorial(n) for n in range(3, 16))
 # Largest argument magnitude that matters: e^-1500 times even the largest double (2^1024)
 # is below the smallest subnormal, so x * e^-|y| comes out as 0 for every finite x.
 _EXP_ARG_LIMIT = 1500.0
+INF = math.inf
 
 
 @jitable

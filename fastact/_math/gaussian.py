@@ -12,11 +12,10 @@ subnormal are computed as a mantissa times 2^k and rounded once.
 tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.044715 z^3), with
 2u in double-double (the tail of sigmoid amplifies its rounding by |2u|).
 """
-import math
 
 from . import jitable
-from ._fp import (dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2, two_prod,
-                  two_sum)
+from ._fp import (INF, dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2,
+                  two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled
 
 _INV_SQRT2 = 0.7071067811865476
@@ -46,10 +45,10 @@ _ERFCX_POLY_2 = (
 
 
 @jitable
-def _times_const(z, c):
+def _times_const(z, c_hi, c_lo):
     """z * (c_hi + c_lo) as a double-double."""
-    ph, pl = two_prod(z, c[0])
-    return ph, mul_add(z, c[1], pl)
+    ph, pl = two_prod(z, c_hi)
+    return ph, mul_add(z, c_lo, pl)
 
 # Near 0 the polynomial above is evaluated where its terms cancel (up to 4.3 ulp measured), so
 # |z| < 1 uses Phi(z) = 1/2 + z g(z^2) / sqrt(2 pi) instead, g(s) = 1 - s/6 + s^2/40 - ...
@@ -115,7 +114,7 @@ def gelu(x):
     neg = scale2(x * q, k)  # x <= 0: x Q, rounded once even when subnormal
     pos = x * (1.0 - scale2(q, k))  # x > 0: x (1 - Q)
     y = small if abs(x) < 1.0 else (neg if x <= 0.0 else pos)
-    return y if x != -math.inf else -0.0
+    return y if x != -INF else -0.0
 
 
 @jitable
@@ -131,15 +130,15 @@ def gelu_grad(x):
     neg = scale2(q + xphi, k)
     pos = (1.0 - scale2(q, k)) + scale2(xphi, k)
     d = small if abs(x) < 1.0 else (neg if x <= 0.0 else pos)
-    return d if abs(x) != math.inf else (0.0 if x < 0.0 else 1.0)
+    return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
 
 
 @jitable
 def _gelu_tanh_2u(x):
     """2u = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double."""
-    ah, al = _times_const(x, _SQRT_2_OVER_PI)
+    ah, al = _times_const(x, _SQRT_2_OVER_PI[0], _SQRT_2_OVER_PI[1])
     sh, sl = two_prod(x, x)
-    ch, cl = _times_const(x, _GELU_C3)
+    ch, cl = _times_const(x, _GELU_C3[0], _GELU_C3[1])
     c3h, c3l = two_prod(ch, sh)  # 0.044715 sqrt(2/pi) x^3
     c3l += ch * sl + cl * sh
     uh, ul = two_sum(ah, c3h)
@@ -153,7 +152,7 @@ def gelu_tanh(x):
     """GELU, tanh approximation (PyTorch approximate='tanh'): x * sigmoid(2u)."""
     uh, ul = _gelu_tanh_2u(x)
     q, e = _sigmoid_scaled(uh, ul)
-    return scale2(x * q, e) if x != -math.inf else -0.0
+    return scale2(x * q, e) if x != -INF else -0.0
 
 
 @jitable

@@ -16,8 +16,8 @@ q * 2^k with q near 1 and scaled last (``scale2``), so they are rounded once.
 import math
 
 from . import jitable
-from ._fp import (dd_add_d, dd_div, dd_square, exp_reduced, fast_two_sum, log1p_unit, mul_add,
-                  polyval, pow2, scale2, two_prod, two_sum)
+from ._fp import (INF, dd_add_d, dd_div, dd_square, exp_reduced, fast_two_sum, log1p_unit,
+                  mul_add, polyval, pow2, scale2, two_prod, two_sum)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -119,7 +119,7 @@ def silu(x):
     """SiLU (swish) x * sigmoid(x)."""
     q, e = _sigmoid_scaled(x, 0.0)
     y = scale2(x * q, e)  # scaled last: silu(-740) is subnormal and still rounded once
-    return y if x != -math.inf else -0.0
+    return y if x != -INF else -0.0
 
 
 @jitable
@@ -130,7 +130,7 @@ def silu_grad(x):
     # x < 0: both carry the same 2^k, so combine first and scale once; x >= 0: no scaling.
     neg = x < 0.0
     d = scale2(mul_add(x, qg, qv), eg) if neg else mul_add(x, scale2(qg, eg), qv)
-    return d if abs(x) != math.inf else (1.0 if x > 0.0 else 0.0)
+    return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
 
 
 @jitable
@@ -218,14 +218,14 @@ def _mish_parts(x):
 def mish(x):
     """Mish x * tanh(softplus(x))."""
     th, _, e = _mish_parts(x)
-    return scale2(x * th, e) if x != -math.inf else -0.0
+    return scale2(x * th, e) if x != -INF else -0.0
 
 
 @jitable
 def mish_grad(x):
     """mish'(x) = tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)."""
     _, d, e = _mish_parts(x)
-    return scale2(d, e) if x != -math.inf else 0.0
+    return scale2(d, e) if x != -INF else 0.0
 
 
 # (x - tanh x)/x^3 as a polynomial in s = x^2, Chebyshev fit on |x| <= 0.55 (mpmath.chebyfit,

@@ -1,0 +1,114 @@
+# The C side of fastact._cykernels (the Cython backend).  setup.py appends the declarations of
+# the scalar math it takes from fastact/_math (every function: all arguments double, returning
+# one to three doubles; every constant: a double or an array of doubles) and the kernel table.
+cimport cython
+from libc cimport math
+from cython cimport floating
+
+# The building blocks numba also replaces (fastact/_numba_backend.py), with the same results.
+cdef extern from "fastact_fp.h" nogil:
+    double pow2 "fastact_pow2" (double kf)
+    double polyval "fastact_polyval" (double x, double* coefs)
+
+
+cdef inline (double, double) two_prod(double a, double b) noexcept nogil:
+    cdef double p = a * b
+    return p, math.fma(a, b, -p)  # exact: a * b - p is representable
+
+
+cdef inline double mul_add(double a, double b, double c) noexcept nogil:
+    return math.fma(a, b, c)
+
+
+# One activation formula: its value and derivative, each f(x, *params) with 0-2 parameters.
+# The loops below take them as pointers; setup.py's generated ``dispatch`` passes constants, and
+# everything is force-inlined (CYTHON_INLINE is always_inline), so each (formula, variant, dtype)
+# becomes its own loop with the math inlined: the C compiler vectorises it as LLVM does for numba.
+ctypedef double (*scalar0)(double) noexcept nogil
+ctypedef double (*scalar1)(double, double) noexcept nogil
+ctypedef double (*scalar2)(double, double, double) noexcept nogil
+
+cdef enum Variant:
+    VALUE, GRAD, VALUE_AND_GRAD, BACKWARD
+
+
+cdef inline double call(void *fn, int arity, double x, double p0, double p1) noexcept nogil:
+    if arity == 0:
+        return (<scalar0>fn)(x)
+    if arity == 1:
+        return (<scalar1>fn)(x, p0)
+    return (<scalar2>fn)(x, p0, p1)
+
+
+# The loops, on 1-D arrays given as (pointer, byte stride): computed in double, rounded to the
+# array's dtype once.  ``run`` calls them with the stride a literal sizeof when every operand is
+# contiguous, so that copy of the loop is the one the compiler vectorises.
+cdef inline floating *at(const floating *p, Py_ssize_t stride, Py_ssize_t i) noexcept nogil:
+    return <floating *>(<const char *>p + i * stride)
+
+
+cdef inline void map_loop(void *fn, int arity, Py_ssize_t n, const floating *z, Py_ssize_t sz,
+                          floating *out, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        at(out, so, i)[0] = <floating>call(fn, arity, at(z, sz, i)[0], p0, p1)
+
+
+cdef inline void value_and_grad_loop(void *value, void *grad, int arity, Py_ssize_t n,
+                                     const floating *z, Py_ssize_t sz, floating *y,
+                                     Py_ssize_t sy, floating *dy, Py_ssize_t sd, double p0,
+                                     double p1) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double x
+    for i in range(n):
+        x = at(z, sz, i)[0]  # read before writing: y or dy may be z itself
+        at(y, sy, i)[0] = <floating>call(value, arity, x, p0, p1)
+        at(dy, sd, i)[0] = <floating>call(grad, arity, x, p0, p1)
+
+
+cdef inline void backward_loop(void *grad, int arity, Py_ssize_t n, const floating *g,
+                               Py_ssize_t sg, const floating *z, Py_ssize_t sz, floating *out,
+                               Py_ssize_t so, double p0, double p1) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating gi, d
+    for i in range(n):
+        gi = at(g, sg, i)[0]  # read both inputs before writing: out may be g or z itself
+        d = <floating>call(grad, arity, at(z, sz, i)[0], p0, p1)  # g'(z) rounded to the dtype
+        at(out, so, i)[0] = gi * d  # first, as the numba loop: equals g * f.grad(z) exactly
+
+
+cdef inline void run_strided(int variant, void *value, void *grad, int arity, Py_ssize_t n,
+                             const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
+                             floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
+                             double p1) noexcept nogil:
+    if variant == VALUE:
+        map_loop(value, arity, n, a, sa, c, sc, p0, p1)
+    elif variant == GRAD:
+        map_loop(grad, arity, n, a, sa, c, sc, p0, p1)
+    elif variant == VALUE_AND_GRAD:
+        value_and_grad_loop(value, grad, arity, n, a, sa, c, sc, d, sd, p0, p1)
+    else:
+        backward_loop(grad, arity, n, a, sa, b, sb, c, sc, p0, p1)
+
+
+cdef inline void run(int variant, void *value, void *grad, int arity, const floating[:] a,
+                     const floating[:] b, floating[:] c, floating[:] d, double p0,
+                     double p1) noexcept nogil:
+    """value/grad: a -> c; value_and_grad: a -> (c, d); backward: (a, b) = (g, z) -> c.
+    Unused operands are None (b, d) and are not touched."""
+    cdef Py_ssize_t n = a.shape[0], size = sizeof(floating)
+    cdef Py_ssize_t sa = a.strides[0], sc = c.strides[0]
+    cdef Py_ssize_t sb = b.strides[0] if variant == BACKWARD else size
+    cdef Py_ssize_t sd = d.strides[0] if variant == VALUE_AND_GRAD else size
+    cdef const floating *pb = &b[0] if variant == BACKWARD else NULL
+    cdef floating *pd = &d[0] if variant == VALUE_AND_GRAD else NULL
+    if sa == size and sb == size and sc == size and sd == size:
+        run_strided(variant, value, grad, arity, n, &a[0], size, pb, size, &c[0], size, pd, size,
+                    p0, p1)
+    else:
+        run_strided(variant, value, grad, arity, n, &a[0], sa, pb, sb, &c[0], sc, pd, sd, p0, p1)
+
+
+# The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.
+cpdef void apply(int kid, int variant, const floating[:] a, const floating[:] b, floating[:] c,
+                 floating[:] d, double p0, double p1)

@@ -1,0 +1,34 @@
+/* C versions of the floating-point building blocks that the numba backend also replaces
+   (fastact/_numba_backend.py): the same operations, so both backends give the same bits. */
+#ifndef FASTACT_FP_H
+#define FASTACT_FP_H
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* 2.0 ** kf for an integer-valued double kf in [-1022, 1023], by building the exponent field:
+   kf + 1.5*2^52 holds kf in its low mantissa bits.  No float->int conversion, so loops vectorise. */
+static inline double fastact_pow2(double kf) {
+    const double shift = 6755399441055744.0;
+    double t = kf + shift;
+    uint64_t bits, shift_bits;
+    memcpy(&bits, &t, sizeof bits);
+    memcpy(&shift_bits, &shift, sizeof shift_bits);
+    uint64_t e = (bits - shift_bits + 1023) << 52;  /* unsigned: wraps exactly as numba's shl */
+    double r;
+    memcpy(&r, &e, sizeof r);
+    return r;
+}
+
+/* c[0] + c[1] x + ... + c[n-1] x^(n-1) by Horner's rule with FMA (one rounding per step). */
+static inline double fastact_polyval_n(double x, const double *c, size_t n) {
+    double p = c[n - 1];
+    for (size_t j = n - 1; j-- > 0;)
+        p = fma(p, x, c[j]);
+    return p;
+}
+
+/* polyval(x, COEFS) for a constant array COEFS: the length comes from the array itself. */
+#define fastact_polyval(x, c) fastact_polyval_n((x), (c), sizeof(c) / sizeof((c)[0]))
+
+#endif

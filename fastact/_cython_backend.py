@@ -1,0 +1,33 @@
+"""Cython backend: the loops of the compiled extension ``fastact._cykernels``.
+
+The extension is built by setup.py from the same scalar math as the numba backend (see setup.py
+and cysrc/); it exists for installations without numba.  Its single entry point
+``apply(kid, variant, a, b, c, d, p0, p1)`` runs one loop without the GIL; this module adapts it
+to the loop signatures the rest of fastact uses.
+"""
+from . import _cykernels
+
+_KERNEL_ID = {name: i for i, name in enumerate(_cykernels.KERNEL_NAMES)}
+_VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Variant
+
+
+def build_loop(form, variant):
+    """The loop for an activation ``form`` and ``variant`` (same signature as numba's)."""
+    kid = _KERNEL_ID[form.scalar_math[0].__name__]
+    apply = _cykernels.apply
+
+    def params(p):
+        return (p + (0.0, 0.0))[:2]
+
+    if variant in ("value", "grad"):
+        code = _VALUE if variant == "value" else _GRAD
+
+        def loop(z, out, *p):
+            apply(kid, code, z, None, out, None, *params(p))
+    elif variant == "value_and_grad":
+        def loop(z, y, dy, *p):
+            apply(kid, _VALUE_AND_GRAD, z, None, y, dy, *params(p))
+    else:
+        def loop(g, z, out, *p):
+            apply(kid, _BACKWARD, g, z, out, None, *params(p))
+    return loop
