@@ -1,6 +1,7 @@
 # The C side of fastact._cykernels (the Cython backend).  setup.py appends the declarations of
 # the scalar math it takes from fastact/_math (every function: all arguments double, returning
-# one to three doubles; every constant: a double or an array of doubles) and the kernel table.
+# one to three doubles; every constant: a double or an array of doubles) and ``dispatch``, which runs
+# each name/name_grad pair by its index in KERNEL_NAMES.
 cimport cython
 from libc cimport math
 from cython cimport floating
