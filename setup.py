@@ -11,6 +11,7 @@ the extension (fastact then runs on numba alone; ``fastact.available_backends`` 
 """
 import ast
 import importlib
+import math
 import os
 import sys
 import sysconfig
@@ -62,6 +63,37 @@ def _c_type(n):
     return "double" if n == 1 else "(" + ", ".join(["double"] * n) + ")"
 
 
+def _c_double(x):
+    """A C literal for the double x, exact (hexadecimal) or INFINITY."""
+    if math.isinf(x):
+        return "INFINITY" if x > 0 else "-INFINITY"
+    if math.isnan(x):
+        raise ValueError("NaN constant")
+    return x.hex()
+
+
+def _c_constant(where, name, value):
+    """(C definition, Cython declaration) of a module constant: a float or a tuple of floats."""
+    cname = f"fastact_const{name}" if name.startswith("_") else f"fastact_const_{name}"
+    if isinstance(value, float):
+        return (f"static const double {cname} = {_c_double(value)};",
+                f"const double {name} \"{cname}\"")
+    if isinstance(value, tuple) and value and all(isinstance(v, float) for v in value):
+        return (f"static const double {cname}[{len(value)}] = "
+                f"{{{', '.join(map(_c_double, value))}}};",
+                f"const double {name} \"{cname}\"[{len(value)}]")
+    raise TypeError(f"{where}.{name}: only floats and float tuples")
+
+
+def _constants_block(constants):
+    """The math's module constants as C ``static const``: the compiler then knows that no store
+    to an output array changes them (as mutable globals, each needed a run-time alias check,
+    and gcc gave up vectorising loops with two outputs)."""
+    c_defs = "\n".join("    " + c for c, _ in constants)
+    decls = "\n".join("    " + d for _, d in constants)
+    return f'cdef extern from *:\n    """\n{c_defs}\n    """\n{decls}\n\n'
+
+
 def assemble():
     """Write build/cython/fastact/_cykernels.{py,pxd}; return the .py path."""
     sys.path.insert(0, str(ROOT / "fastact"))  # the math imports as package "_math": no numpy
@@ -69,7 +101,7 @@ def assemble():
         modules = {m: importlib.import_module(f"_math.{m}") for m in MATH_MODULES}
     finally:
         sys.path.pop(0)
-    source, declarations, pairs, seen = [], [], [], set()
+    source, declarations, constants, pairs, seen = [], [], [], [], set()
     returns = {"two_prod": 2}  # of the C replacements, the one returning a pair
     for name, module in modules.items():
         text = Path(module.__file__).read_text()
@@ -96,14 +128,9 @@ def assemble():
                 if not node.name.startswith("_") and not node.name.endswith("_grad"):
                     pairs.append((node.name, len(node.args.args) - 1))
             elif isinstance(node, ast.Assign):
+                drop.update(span)  # defined in C instead, as a constant
                 target = node.targets[0].id
-                value = getattr(module, target)
-                if isinstance(value, tuple):
-                    declarations.append(f"cdef double {target}[{len(value)}]")
-                elif isinstance(value, float):
-                    declarations.append(f"cdef double {target}")
-                else:
-                    raise TypeError(f"_math.{name}.{target}: only floats and float tuples")
+                constants.append(_c_constant(f"_math.{name}", target, getattr(module, target)))
             else:
                 continue
             names = [node.name] if isinstance(node, ast.FunctionDef) else [node.targets[0].id]
@@ -128,7 +155,7 @@ def assemble():
     py.write_text(header + "\n".join(source))
     (GENERATED / "_cykernels.pxd").write_text(
         header + (CYSRC / "_cykernels.pxd").read_text() + "\n\n# The scalar math.\n"
-        + "\n".join(declarations) + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
+        + _constants_block(constants) + "\n".join(declarations) + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
         + "\n".join(table) + "\n")
     return py
 

@@ -9,7 +9,7 @@ from cython cimport floating
 # The building blocks numba also replaces (fastact/_numba_backend.py), with the same results.
 cdef extern from "fastact_fp.h" nogil:
     double pow2 "fastact_pow2" (double kf)
-    double polyval "fastact_polyval" (double x, double* coefs)
+    double polyval "fastact_polyval" (double x, const double* coefs)
 
 
 cdef inline (double, double) two_prod(double a, double b) noexcept nogil:
