@@ -76,10 +76,10 @@ def _c_constant(where, name, value):
     """(C definition, Cython declaration) of a module constant: a float or a tuple of floats."""
     cname = f"fastact_const{name}" if name.startswith("_") else f"fastact_const_{name}"
     if isinstance(value, float):
-        return (f"static const double {cname} = {_c_double(value)};",
+        return (f"static const double FASTACT_UNUSED {cname} = {_c_double(value)};",
                 f"const double {name} \"{cname}\"")
     if isinstance(value, tuple) and value and all(isinstance(v, float) for v in value):
-        return (f"static const double {cname}[{len(value)}] = "
+        return (f"static const double FASTACT_UNUSED {cname}[{len(value)}] = "
                 f"{{{', '.join(map(_c_double, value))}}};",
                 f"const double {name} \"{cname}\"[{len(value)}]")
     raise TypeError(f"{where}.{name}: only floats and float tuples")
@@ -89,7 +89,9 @@ def _constants_block(constants):
     """The math's module constants as C ``static const``: the compiler then knows that no store
     to an output array changes them (as mutable globals, each needed a run-time alias check,
     and gcc gave up vectorising loops with two outputs)."""
-    c_defs = "\n".join("    " + c for c, _ in constants)
+    c_defs = "\n".join(["    #if defined(__GNUC__)", "    #define FASTACT_UNUSED __attribute__((unused))",
+                        "    #else", "    #define FASTACT_UNUSED", "    #endif"]
+                       + ["    " + c for c, _ in constants])
     decls = "\n".join("    " + d for _, d in constants)
     return f'cdef extern from *:\n    """\n{c_defs}\n    """\n{decls}\n\n'
 

@@ -124,6 +124,19 @@ def scale2(x, kf):
 
 
 @jitable
+def scale2_unit(q, kf):
+    """q * 2^kf for q in [2^-8, 2^8] and integer-valued kf in [-2200, 8], rounded once even into
+    the subnormals: ``scale2`` for the common case of a mantissa-like q, in two factors.
+
+    q * 2^k1 (k1 >= -1000) is normal, so exact; the second factor rounds.  Below 2^-1000 * 2^-1000
+    the result is 0 whatever the exact exponent, so the second factor is clamped there.
+    """
+    k1 = kf if kf > -1000.0 else -1000.0
+    k2 = kf - k1
+    return (q * pow2(k1)) * pow2(k2 if k2 > -1000.0 else -1000.0)
+
+
+@jitable
 def round_to_int(x):
     """x rounded to the nearest integer, as a float (|x| < 2^51)."""
     return (x + _SHIFT) - _SHIFT

@@ -17,7 +17,7 @@ import math
 
 from . import jitable
 from ._fp import (INF, dd_add_d, dd_div, dd_square, exp_reduced, fast_two_sum, log1p_unit,
-                  mul_add, polyval, pow2, scale2, two_prod, two_sum)
+                  mul_add, polyval, pow2, scale2, scale2_unit, two_prod, two_sum)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -71,14 +71,14 @@ def _sigmoid_grad_scaled(xh, xl):
 def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
     q, e = _sigmoid_scaled(x, 0.0)
-    return scale2(q, e)
+    return scale2_unit(q, e)
 
 
 @jitable
 def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)), to full precision in the tails."""
     q, e = _sigmoid_grad_scaled(x, 0.0)
-    return scale2(q, e)
+    return scale2_unit(q, e)
 
 
 @jitable
@@ -111,7 +111,7 @@ def tanh_grad(x):
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-2.0 * a, 0.0)
     q, e = _t_over_d_squared(k, mh, ml, 2.0)
-    return scale2(q, e)
+    return scale2_unit(q, e)
 
 
 @jitable
@@ -161,7 +161,7 @@ def softplus_grad(x, beta):
     """softplus'(x) = sigmoid(beta x)."""
     xh, xl = _beta_times(beta, x)
     q, e = _sigmoid_scaled(xh, xl)
-    return scale2(q, e)
+    return scale2_unit(q, e)
 
 
 @jitable
