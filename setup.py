@@ -142,13 +142,13 @@ def assemble():
         source.append(f"# ---- fastact/_math/{name}.py\n")
         source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
     kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen]
-    args = "a, b, c, d, p0, p1"
-    table = ["cdef inline void dispatch(int kid, int variant, const floating[:] a, "
-             "const floating[:] b, floating[:] c, floating[:] d, double p0, double p1) "
-             "noexcept nogil:"]
+    operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
+    table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "
+             "Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc, "
+             "floating *d, Py_ssize_t sd, double p0, double p1) noexcept nogil:"]
     for i, (n, a) in enumerate(kernels):
         table += [f"    {'if' if i == 0 else 'elif'} kid == {i}:",
-                  f"        run(variant, <void*>{n}, <void*>{n}_grad, {a}, {args})"]
+                  f"        run(variant, <void*>{n}, <void*>{n}_grad, {a}, {operands})"]
     source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())
     source.append(f"KERNEL_NAMES = {tuple(n for n, _ in kernels)!r}\n")
     GENERATED.mkdir(parents=True, exist_ok=True)
@@ -158,7 +158,7 @@ def assemble():
     (GENERATED / "_cykernels.pxd").write_text(
         header + (CYSRC / "_cykernels.pxd").read_text() + "\n\n# The scalar math.\n"
         + _constants_block(constants) + "\n".join(declarations) + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
-        + "\n".join(table) + "\n")
+        + "\n".join(table) + "\n\n\n" + (CYSRC / "entry.pxd").read_text())
     return py
 
 
@@ -167,8 +167,9 @@ def _compile_args():
     # rounds exactly as the numba code (and the double-double error terms stay exact).  No
     # -ffast-math: it would break NaN/inf handling.  -fno-trapping-math -fno-math-errno change
     # no result (nobody reads FP exception flags or errno here, and LLVM assumes the same for
-    # numba); they let the compiler evaluate both sides of a select, so the loops vectorise.  -march=native, as numba's JIT: the extension
-    # is built for the machine it is installed on (FASTACT_NATIVE=0 for a portable build).
+    # numba); they let the compiler evaluate both sides of a select, so the loops vectorise.
+    # -march=native, as numba's JIT: the extension is built for the machine it is installed on
+    # (FASTACT_NATIVE=0 for a portable build).
     if sysconfig.get_platform().startswith("win"):
         return ["/O2", "/fp:precise"]
     # CYTHON_INLINE always_inline: see cysrc/_cykernels.pxd.
@@ -177,6 +178,16 @@ def _compile_args():
     if os.environ.get("FASTACT_NATIVE", "1") != "0":
         args.append("-march=native")
     return args
+
+
+def _openmp_args():
+    """(compile, link) flags for OpenMP, which splits large inputs across threads; none with
+    FASTACT_OPENMP=0.  A compiler without OpenMP support gets a second try without them."""
+    if os.environ.get("FASTACT_OPENMP", "1") == "0":
+        return [], []
+    if sysconfig.get_platform().startswith("win"):
+        return ["/openmp"], []
+    return ["-fopenmp"], ["-fopenmp"]
 
 
 class OptionalBuildExt(build_ext):
@@ -189,6 +200,18 @@ class OptionalBuildExt(build_ext):
             self._skip(exc)
 
     def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+            return
+        except Exception as exc:
+            compile_flags, link_flags = _openmp_args()
+            if not compile_flags:
+                self._skip(exc)
+                return
+            warnings.warn(f"fastact: building the Cython backend with OpenMP failed ({exc}); "
+                          "trying without (large inputs then use Python threads)")
+        ext.extra_compile_args = [a for a in ext.extra_compile_args if a not in compile_flags]
+        ext.extra_link_args = [a for a in ext.extra_link_args if a not in link_flags]
         try:
             super().build_extension(ext)
         except Exception as exc:
@@ -208,8 +231,10 @@ def extensions():
         return []
     try:
         py = assemble()
-        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
-                        include_dirs=[str(CYSRC)], extra_compile_args=_compile_args())
+        omp_compile, omp_link = _openmp_args()
+        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))], include_dirs=[str(CYSRC)],
+                        extra_compile_args=_compile_args() + omp_compile,
+                        extra_link_args=omp_link)
         return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
             language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,
             cdivision=True, infer_types=True))

@@ -92,24 +92,14 @@ cdef inline void run_strided(int variant, void *value, void *grad, int arity, Py
         backward_loop(grad, arity, n, a, sa, b, sb, c, sc, p0, p1)
 
 
-cdef inline void run(int variant, void *value, void *grad, int arity, const floating[:] a,
-                     const floating[:] b, floating[:] c, floating[:] d, double p0,
+cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t n,
+                     const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
+                     floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
                      double p1) noexcept nogil:
     """value/grad: a -> c; value_and_grad: a -> (c, d); backward: (a, b) = (g, z) -> c.
-    Unused operands are None (b, d) and are not touched."""
-    cdef Py_ssize_t n = a.shape[0], size = sizeof(floating)
-    cdef Py_ssize_t sa = a.strides[0], sc = c.strides[0]
-    cdef Py_ssize_t sb = b.strides[0] if variant == BACKWARD else size
-    cdef Py_ssize_t sd = d.strides[0] if variant == VALUE_AND_GRAD else size
-    cdef const floating *pb = &b[0] if variant == BACKWARD else NULL
-    cdef floating *pd = &d[0] if variant == VALUE_AND_GRAD else NULL
+    Unused operands (b, d) are NULL and are not touched."""
+    cdef Py_ssize_t size = sizeof(floating)
     if sa == size and sb == size and sc == size and sd == size:
-        run_strided(variant, value, grad, arity, n, &a[0], size, pb, size, &c[0], size, pd, size,
-                    p0, p1)
+        run_strided(variant, value, grad, arity, n, a, size, b, size, c, size, d, size, p0, p1)
     else:
-        run_strided(variant, value, grad, arity, n, &a[0], sa, pb, sb, &c[0], sc, pd, sd, p0, p1)
-
-
-# The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.
-cpdef void apply(int kid, int variant, const floating[:] a, const floating[:] b, floating[:] c,
-                 floating[:] d, double p0, double p1)
+        run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1)

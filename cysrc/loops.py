@@ -3,8 +3,10 @@
 # as plain Python.
 import cython
 
+OPENMP = FASTACT_OPENMP == 1  # nthreads > 1 splits the work only then
 
-def apply(kid, variant, a, b, c, d, p0, p1):
-    """Run loop ``variant`` of kernel ``kid`` (see ``run``), without the GIL."""
+
+def apply(kid, variant, nthreads, a, b, c, d, p0, p1):
+    """Run loop ``variant`` of kernel ``kid`` (see ``split``), without the GIL."""
     with cython.nogil:
-        dispatch(kid, variant, a, b, c, d, p0, p1)
+        split(kid, variant, nthreads, a, b, c, d, p0, p1)

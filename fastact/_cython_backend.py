@@ -2,8 +2,9 @@
 
 The extension is built by setup.py from the same scalar math as the numba backend (see setup.py
 and cysrc/); it exists for installations without numba.  Its single entry point
-``apply(kid, variant, a, b, c, d, p0, p1)`` runs one loop without the GIL; this module adapts it
-to the loop signatures the rest of fastact uses.
+``apply(kid, variant, nthreads, a, b, c, d, p0, p1)`` runs one loop without the GIL (over
+``nthreads`` OpenMP threads where it was built with OpenMP); this module adapts it to the loop
+signatures the rest of fastact uses.
 """
 from . import _cykernels
 
@@ -12,7 +13,8 @@ _VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Va
 
 
 def build_loop(form, variant):
-    """The loop for an activation ``form`` and ``variant`` (same signature as numba's)."""
+    """The loop for an activation ``form`` and ``variant`` (same signature as numba's, plus
+    ``nthreads``: more than 1 splits the work across OpenMP threads, when ``loop.openmp``)."""
     kid = _KERNEL_ID[form.scalar_math[0].__name__]
     apply = _cykernels.apply
 
@@ -22,12 +24,13 @@ def build_loop(form, variant):
     if variant in ("value", "grad"):
         code = _VALUE if variant == "value" else _GRAD
 
-        def loop(z, out, *p):
-            apply(kid, code, z, None, out, None, *params(p))
+        def loop(z, out, *p, nthreads=1):
+            apply(kid, code, nthreads, z, None, out, None, *params(p))
     elif variant == "value_and_grad":
-        def loop(z, y, dy, *p):
-            apply(kid, _VALUE_AND_GRAD, z, None, y, dy, *params(p))
+        def loop(z, y, dy, *p, nthreads=1):
+            apply(kid, _VALUE_AND_GRAD, nthreads, z, None, y, dy, *params(p))
     else:
-        def loop(g, z, out, *p):
-            apply(kid, _BACKWARD, g, z, out, None, *params(p))
+        def loop(g, z, out, *p, nthreads=1):
+            apply(kid, _BACKWARD, nthreads, g, z, out, None, *params(p))
+    loop.openmp = _cykernels.OPENMP
     return loop

@@ -1,7 +1,10 @@
 """Thread count and the worker pool for large inputs.
 
 The numba loops release the GIL (``nogil=True``), so large inputs are split into contiguous chunks
-run by plain Python threads.  This avoids numba's threading layers altogether: no layer aborts
+run by plain Python threads.  The Cython loops, where built with OpenMP, split the work themselves
+(an OpenMP team starts in microseconds; waking a pool thread costs ~70 us on a small VM), except
+in a forked child: GNU OpenMP is not fork-safe (the child's first parallel region can hang), so
+there the Python pool takes over.  This avoids numba's threading layers altogether: no layer aborts
 when several user threads call at once (workqueue), none breaks after ``fork`` (GNU OpenMP), and
 nothing is compiled twice for a parallel variant.  The pool starts on the first large call, never
 at import, and a forked child starts a fresh one.
@@ -17,6 +20,7 @@ PARALLEL_MIN_SIZE = 1 << 16
 
 _lock = threading.Lock()
 _pool = None
+_openmp_usable = True  # False in a forked child
 
 
 def _default_num_threads():
@@ -59,9 +63,10 @@ def _get_pool():
 
 def _forget_pool_after_fork():
     # The parent's worker threads do not exist in the child.
-    global _pool, _lock
+    global _pool, _lock, _openmp_usable
     _pool = None
     _lock = threading.Lock()
+    _openmp_usable = False
 
 
 if hasattr(os, "register_at_fork"):
@@ -76,6 +81,9 @@ def run_split(kernel, arrays, params):
         return
     n = arrays[-1].shape[0]
     nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))
+    if _openmp_usable and getattr(kernel, "openmp", False):
+        kernel(*arrays, *params, nthreads=nthreads)
+        return
     # Chunk edges on multiples of 64 elements keep every chunk's start cache-line aligned.
     bounds = [((n * i // nthreads) // 64) * 64 for i in range(nthreads)] + [n]
     pool = _get_pool()

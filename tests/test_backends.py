@@ -56,6 +56,48 @@ def test_cython_extension_is_built():
     assert fastact.available_backends == ("numba", "cython", "numpy")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gcc's OpenMP: checked on Linux")
+def test_cython_extension_splits_large_inputs_with_openmp():
+    from fastact import _cykernels, _cython_backend
+    assert _cykernels.OPENMP
+    assert _cython_backend.build_loop(fastact.sigmoid.forms[None], "value_and_grad").openmp
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to stand in for the compiler")
+def test_compiler_without_openmp_builds_a_serial_extension(tmp_path):
+    """A compiler that rejects -fopenmp: one warning, then an extension without OpenMP, whose
+    loops take nthreads and ignore it (fastact then splits large inputs with Python threads)."""
+    cc = tmp_path / "cc"
+    cc.write_text('#!/bin/sh\nfor a in "$@"; do\n  [ "$a" = -fopenmp ] && '
+                  '{ echo "cc: no OpenMP here" >&2; exit 1; }\ndone\nexec gcc "$@"\n')
+    cc.chmod(0o755)
+    res = subprocess.run([sys.executable, "setup.py", "build_ext", "--build-lib",
+                          str(tmp_path / "lib"), "--build-temp", str(tmp_path / "tmp")],
+                         cwd=ROOT, env=dict(os.environ, CC=str(cc)), capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "trying without" in res.stderr
+    built = list(tmp_path.rglob("_cykernels*.so"))
+    assert len(built) == 1
+    res = run_python(f"""
+        import importlib.util, numpy as np, fastact
+        spec = importlib.util.spec_from_file_location("fastact._cykernels", {str(built[0])!r})
+        serial = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(serial)
+        assert not serial.OPENMP
+        z = np.linspace(-30, 30, 200_003)
+        y, d = np.empty_like(z), np.empty_like(z)
+        serial.apply(0, 2, 4, z, None, y, d, 0.0, 0.0)  # kernel 0, value_and_grad, 4 threads
+        assert serial.KERNEL_NAMES[0] == "sigmoid"
+        want = fastact.sigmoid.value_and_grad(z)
+        assert np.array_equal(y, want[0]) and np.array_equal(d, want[1])
+        print("ok")
+    """)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+
+
 def test_without_numba_cython_runs_everything_but_scalar():
     code = """
         import sys

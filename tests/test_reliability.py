@@ -16,6 +16,7 @@ import pytest
 
 import fastact as fa
 from fastact._threads import PARALLEL_MIN_SIZE
+from conftest import BACKENDS
 
 ACTS = [fa.sigmoid, fa.tanh, fa.gelu, fa.softplus, fa.relu]
 
@@ -28,7 +29,7 @@ def _run(code, env=None, timeout=600):
 
 
 @pytest.mark.slow
-def test_eight_threads_mixing_parallel_and_serial_calls():
+def test_eight_threads_mixing_parallel_and_serial_calls(backend):
     rng = np.random.default_rng(0)
     large = rng.normal(0, 10, 3 * PARALLEL_MIN_SIZE // 2)  # split across the pool
     small = rng.normal(0, 10, 100)
@@ -67,8 +68,11 @@ def test_eight_threads_mixing_parallel_and_serial_calls():
     assert errors == []
 
 
+@pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.slow
-def test_fork_and_fork_pool_after_parallel_kernels():
+def test_fork_and_fork_pool_after_parallel_kernels(name):
+    """Also for Cython's OpenMP loops: a forked child must not enter the parent's OpenMP team
+    (GNU OpenMP hangs there); it takes the Python pool instead."""
     res = _run("""
         import multiprocessing, os, numpy as np, fastact as fa
         fa.set_num_threads(2)
@@ -85,9 +89,30 @@ def test_fork_and_fork_pool_after_parallel_kernels():
         assert np.array_equal(outs[0], fa.sigmoid.grad(z))
         assert np.array_equal(outs[1], fa.sigmoid.grad(z[::-1].copy()))
         print("ok")
-    """)
+    """, env={"FASTACT_BACKEND": name}, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("n", [PARALLEL_MIN_SIZE, 3 * PARALLEL_MIN_SIZE + 17])
+def test_split_across_threads_equals_one_thread(backend, n):
+    """Every chunk boundary right, for every variant, whichever way the work is split."""
+    rng = np.random.default_rng(n)
+    z = rng.normal(0, 10, n)
+    g = rng.normal(0, 1, n)
+    saved = fa.get_num_threads()
+    results = {}
+    try:
+        for threads in (1, 2, 3, 4):
+            fa.set_num_threads(threads)
+            results[threads] = [(*a.value_and_grad(z), a(z), a.grad(z), a.backward(g, z))
+                                for a in ACTS]
+    finally:
+        fa.set_num_threads(saved)
+    for threads in (2, 3, 4):
+        for act, got, want in zip(ACTS, results[threads], results[1]):
+            for method, x, y in zip(("value_and_grad", "", "value", "grad", "backward"), got, want):
+                assert np.array_equal(x, y), (act.name, method, threads)
 
 
 @pytest.mark.slow
