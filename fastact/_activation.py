@@ -15,10 +15,11 @@ _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dt
 class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
-    def __init__(self, kernel_name, value, grad, reference):
+    def __init__(self, kernel_name, value, grad, reference, memory_bound=False):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
         self.reference = reference  # (value, grad) in plain numpy
+        self.memory_bound = memory_bound  # a few operations per element: see _threads.run_split
 
 
 class Choice:
@@ -123,7 +124,8 @@ class Activation:
         else:
             check_out(out, arr.shape, fname)
             res = out
-        execute(_backends.loop(form, variant), [arr], [res], compute, params, out is None)
+        execute(_backends.loop(form, variant), [arr], [res], compute, params, out is None,
+                form.memory_bound)
         if out is None and res.ndim == 0:
             return res[()]
         return res
@@ -185,7 +187,8 @@ class Activation:
         y, dy = res
         if out[0] is not None and out[1] is not None and _overlap(y, dy):
             raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
-        execute(_backends.loop(form, "value_and_grad"), [arr], res, compute, params, fresh)
+        execute(_backends.loop(form, "value_and_grad"), [arr], res, compute, params, fresh,
+                form.memory_bound)
         if y.ndim == 0:
             return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
         return y, dy
@@ -225,7 +228,8 @@ class Activation:
         else:
             check_out(out, shape, fname)
             res = out
-        execute(_backends.loop(form, "backward"), [g, arr], [res], compute, params, out is None)
+        execute(_backends.loop(form, "backward"), [g, arr], [res], compute, params, out is None,
+                form.memory_bound)
         if out is None and res.ndim == 0:
             return res[()]
         return res

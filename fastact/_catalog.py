@@ -12,9 +12,14 @@ from ._activation import Activation, Choice, Form, Param
 from ._math import algebraic, exponential, gaussian, logistic, rectifier
 
 
+# Families of a few arithmetic operations per element (no exp/log): their loops are memory-bound.
+_MEMORY_BOUND = (rectifier, algebraic)
+
+
 def _form(kernel_name, family):
     return Form(kernel_name, getattr(family, kernel_name), getattr(family, kernel_name + "_grad"),
-                (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")))
+                (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
+                memory_bound=family in _MEMORY_BOUND)
 
 
 def _define(name, family, params=(), doc="", choice=None, check=None):

@@ -102,11 +102,11 @@ def _flat_direct(ins, outs, compute, outs_fresh):
     return [a.ravel(order="K") for a in ins + outs]
 
 
-def execute(kernel, ins, outs, compute, params, outs_fresh=False):
+def execute(kernel, ins, outs, compute, params, outs_fresh=False, memory_bound=False):
     """Run ``kernel(*ins_1d, *outs_1d, *params)`` over all elements of ins (broadcast) into outs."""
     flat = _flat_direct(ins, outs, compute, outs_fresh)
     if flat is not None:
-        run_split(kernel, flat, params)
+        run_split(kernel, flat, params, memory_bound)
         return
     n_in = len(ins)
     it = np.nditer(

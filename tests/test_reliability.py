@@ -215,3 +215,32 @@ def test_disable_jit_still_correct():
     """, env={"NUMBA_DISABLE_JIT": "1"})
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
+
+
+def test_memory_bound_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
+    """relu at 2 * PARALLEL_MIN_SIZE: one thread beats waking the Python pool; sigmoid does not."""
+    from fastact import _backends, _threads
+    monkeypatch.setattr(_backends, "name", "numba")
+    used = []
+
+    class Pool:
+        def submit(self, fn, *args):
+            used.append(fn)
+            fn(*args)
+            return self
+
+        def result(self):
+            return None
+
+    monkeypatch.setattr(_threads, "_get_pool", lambda: Pool())
+    monkeypatch.setattr(_threads, "_num_threads", 2)
+    z = np.linspace(-5, 5, 2 * PARALLEL_MIN_SIZE)
+    want = fa.relu.value_and_grad(z[:10])
+    y, d = fa.relu.value_and_grad(z)
+    assert used == []
+    assert np.array_equal(y[:10], want[0]) and np.array_equal(d[:10], want[1])
+    fa.sigmoid.value_and_grad(z)
+    assert len(used) == 1
+    big = np.linspace(-5, 5, _threads.POOL_MIN_SIZE_MEMORY_BOUND)
+    fa.relu.value_and_grad(big)
+    assert len(used) == 2
