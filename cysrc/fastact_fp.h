@@ -20,12 +20,17 @@ static inline double fastact_pow2(double kf) {
     return r;
 }
 
-/* c[0] + c[1] x + ... + c[n-1] x^(n-1) by Horner's rule with FMA (one rounding per step). */
+/* c[0] + c[1] x + ... + c[n-1] x^(n-1), n >= 2, as E(x^2) + x O(x^2), each by Horner's rule with
+   FMA: the same operations in the same order as fastact/_math/_fp.py's polyval. */
 static inline double fastact_polyval_n(double x, const double *c, size_t n) {
-    double p = c[n - 1];
-    for (size_t j = n - 1; j-- > 0;)
-        p = fma(p, x, c[j]);
-    return p;
+    double x2 = x * x;
+    double even = c[2 * ((n + 1) / 2 - 1)];
+    for (size_t j = (n + 1) / 2 - 1; j-- > 0;)
+        even = fma(even, x2, c[2 * j]);
+    double odd = c[2 * (n / 2 - 1) + 1];
+    for (size_t j = n / 2 - 1; j-- > 0;)
+        odd = fma(odd, x2, c[2 * j + 1]);
+    return fma(odd, x, even);
 }
 
 /* polyval(x, COEFS) for a constant array COEFS: the length comes from the array itself. */
