@@ -175,7 +175,8 @@ def exp_reduced(x, x_lo):
     sq, sq_err = two_prod(rh, rh)
     mh, ml = fast_two_sum(rh, 0.5 * sq)  # |r| <= 0.35, so |r| >= r^2/2
     # e^(rh+rl) - 1 = expm1(rh) + rl * e^rh, and e^rh ~ 1 + rh is plenty for the tiny rl.
-    ml += 0.5 * sq_err + p * sq * rh + rl * (1.0 + rh)
+    # The polynomial term comes last: everything else is ready by the time p is (latency).
+    ml = (ml + (0.5 * sq_err + rl * (1.0 + rh))) + p * (sq * rh)
     mh, ml = fast_two_sum(mh, ml)
     return k, mh, ml
 
