@@ -109,7 +109,7 @@ def dd_div(ah, al, bh, bl, inv):
     """
     q = ah * inv
     p, e = two_prod(q, bh)
-    r = (((ah - p) - e) + al) - q * bl
+    r = ((ah - p) - e) + (al - q * bl)  # ah - p exact; al - q*bl formed meanwhile
     return q + r * inv
 
 
@@ -167,9 +167,9 @@ def exp_reduced(x, x_lo):
     elif x < -_EXP_ARG_LIMIT:
         x = -_EXP_ARG_LIMIT
         x_lo = 0.0
-    k = round_to_int(x * _INV_LN2)
+    k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT  # round_to_int(x / ln 2), one step shorter
     # Cody-Waite: x - k*LN2_HI is exact; the low part keeps r in double-double.
-    rh, rl = two_sum(x - k * _LN2_HI, x_lo - k * _LN2_LO)
+    rh, rl = two_sum(mul_add(-k, _LN2_HI, x), mul_add(-k, _LN2_LO, x_lo))
     # e^r - 1 = r + r^2/2 + r^3 * P(r), P the Taylor tail to r^15/15! (|r| <= 0.347: < 2^-68).
     p = polyval(rh, _EXP_TAIL)
     sq, sq_err = two_prod(rh, rh)

@@ -93,7 +93,7 @@ def _tanh_abs_dd(a):
     inv = 1.0 / dh
     q = nh * inv
     ph, pe = two_prod(q, dh)
-    r = (((nh - ph) - pe) + nl) - q * dl
+    r = ((nh - ph) - pe) + (nl - q * dl)  # as _fp.dd_div
     return q, r * inv
 
 
