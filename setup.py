@@ -48,13 +48,22 @@ def _returns(fn_node, known):
     raise ValueError(f"{fn_node.name} returns nothing")
 
 
+def _is_flag(expr):
+    """A comparison, or comparisons joined by and/or/not/|/&."""
+    if isinstance(expr, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(expr, ast.UnaryOp):
+        return isinstance(expr.op, ast.Not)
+    return (isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.BitOr, ast.BitAnd))
+            and _is_flag(expr.left) and _is_flag(expr.right))
+
+
 def _flags(fn_node):
     """Locals holding a comparison: typed bint (Cython would infer a Python bool)."""
     flags = set()
     for node in ast.walk(fn_node):
         if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-                and (isinstance(node.value, (ast.Compare, ast.BoolOp))
-                     or isinstance(node.value, ast.UnaryOp) and isinstance(node.value.op, ast.Not))):
+                and _is_flag(node.value)):
             flags.add(node.targets[0].id)
     return sorted(flags)
 

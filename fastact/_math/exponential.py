@@ -36,13 +36,15 @@ def _neg_slope(x, c_hi, c_lo):
 @jitable
 def elu(x, alpha):
     """x for x > 0, alpha (e^x - 1) otherwise."""
-    return x if x > 0.0 else _neg_part(x, alpha, 0.0)
+    neg = _neg_part(x, alpha, 0.0)  # computed either way, then selected: the loop vectorises
+    return x if x > 0.0 else neg
 
 
 @jitable
 def elu_grad(x, alpha):
     """1 for x > 0, alpha e^x for x <= 0 (elu'(0) = alpha, as PyTorch)."""
-    return 1.0 if x > 0.0 else _neg_slope(x, alpha, 0.0)
+    neg = _neg_slope(x, alpha, 0.0)
+    return 1.0 if x > 0.0 else neg
 
 
 @jitable
@@ -50,13 +52,15 @@ def selu(x):
     """scale * elu(x, alpha) with alpha = 1.6732632423543772..., scale = 1.0507009873554805..."""
     ph, pl = two_prod(_SELU_SCALE[0], x)
     pos = ph + mul_add(_SELU_SCALE[1], x, pl) if abs(ph) < 1e300 else ph
-    return pos if x > 0.0 else _neg_part(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+    neg = _neg_part(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+    return pos if x > 0.0 else neg
 
 
 @jitable
 def selu_grad(x):
     """scale for x > 0, scale * alpha * e^x for x <= 0."""
-    return _SELU_SCALE[0] if x > 0.0 else _neg_slope(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+    neg = _neg_slope(x, _SELU_SCALE_ALPHA[0], _SELU_SCALE_ALPHA[1])
+    return _SELU_SCALE[0] if x > 0.0 else neg
 
 
 @jitable

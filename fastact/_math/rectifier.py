@@ -89,13 +89,15 @@ def softshrink(x, lambd):
 @jitable
 def softshrink_grad(x, lambd):
     """1 outside [-lambd, lambd], 0 on it (bounds included, PyTorch)."""
-    return 1.0 if (x > lambd or x < -lambd) else (x if x != x else 0.0)
+    outside = (x > lambd) | (x < -lambd)  # "|", not "or": no branch, so the loop vectorises
+    return 1.0 if outside else (x if x != x else 0.0)
 
 
 @jitable
 def hardshrink(x, lambd):
     """x outside [-lambd, lambd], 0 on it."""
-    return x if (x > lambd or x < -lambd) else (x if x != x else 0.0)
+    outside = (x > lambd) | (x < -lambd)
+    return x if outside else (x if x != x else 0.0)
 
 
 @jitable
