@@ -55,3 +55,34 @@ def test_matches_pytorch_forward_and_autograd(name, kw, tfn):
     np.testing.assert_allclose(d, g_t.numpy(), rtol=rtol, atol=1e-14)
     if name == "hardsigmoid":
         assert fa.hardsigmoid.grad(0.5) == 1.0 / 6.0
+
+
+@pytest.mark.skipif("cython" not in fa.available_backends, reason="Cython extension not built")
+def test_openmp_loops_beside_pytorchs_openmp_runtime():
+    """PyTorch ships its own libgomp; the Cython backend's OpenMP loops work in the same process,
+    alternating with PyTorch's parallel ops."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent("""
+        import numpy as np, torch, fastact as fa
+        from fastact import _cykernels
+        assert fa.backend == "cython" and _cykernels.OPENMP
+        torch.set_num_threads(2)
+        fa.set_num_threads(2)
+        z = np.linspace(-30, 30, 1_000_003)
+        t = torch.from_numpy(z)
+        for _ in range(3):
+            want = torch.sigmoid(t).numpy()
+            y, d = fa.sigmoid.value_and_grad(z)
+            m = (t.reshape(1000003, 1)[:1000] @ t.reshape(1, 1000003)[:, :1000]).sum().item()
+            assert np.allclose(y, want, rtol=1e-15, atol=0) and np.isfinite(m)
+        print("ok")
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTACT_")}
+    env["FASTACT_BACKEND"] = "cython"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip() == "ok"
