@@ -7,6 +7,7 @@ and cysrc/); it exists for installations without numba.  Its single entry point
 signatures the rest of fastact uses.
 """
 from . import _cykernels
+from ._threads import openmp_threads
 
 _KERNEL_ID = {name: i for i, name in enumerate(_cykernels.KERNEL_NAMES)}
 _VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Variant
@@ -14,9 +15,11 @@ _VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Va
 
 def build_loop(form, variant):
     """The loop for an activation ``form`` and ``variant`` (same signature as numba's, plus
-    ``nthreads``: more than 1 splits the work across OpenMP threads, when ``loop.openmp``)."""
+    ``nthreads``; by default the loop splits its input across OpenMP threads itself, from
+    ``_threads.OPENMP_MIN_SIZE`` elements, when ``loop.openmp``)."""
     kid = _KERNEL_ID[form.scalar_math[0].__name__]
     apply = _cykernels.apply
+    threads = openmp_threads if _cykernels.OPENMP else (lambda n: 1)
 
     def params(p):
         return (p + (0.0, 0.0))[:2]
@@ -24,13 +27,16 @@ def build_loop(form, variant):
     if variant in ("value", "grad"):
         code = _VALUE if variant == "value" else _GRAD
 
-        def loop(z, out, *p, nthreads=1):
-            apply(kid, code, nthreads, z, None, out, None, *params(p))
+        def loop(z, out, *p, nthreads=None):
+            n = threads(z.shape[0]) if nthreads is None else nthreads
+            apply(kid, code, n, z, None, out, None, *params(p))
     elif variant == "value_and_grad":
-        def loop(z, y, dy, *p, nthreads=1):
-            apply(kid, _VALUE_AND_GRAD, nthreads, z, None, y, dy, *params(p))
+        def loop(z, y, dy, *p, nthreads=None):
+            n = threads(z.shape[0]) if nthreads is None else nthreads
+            apply(kid, _VALUE_AND_GRAD, n, z, None, y, dy, *params(p))
     else:
-        def loop(g, z, out, *p, nthreads=1):
-            apply(kid, _BACKWARD, nthreads, g, z, out, None, *params(p))
+        def loop(g, z, out, *p, nthreads=None):
+            n = threads(z.shape[0]) if nthreads is None else nthreads
+            apply(kid, _BACKWARD, n, g, z, out, None, *params(p))
     loop.openmp = _cykernels.OPENMP
     return loop

@@ -19,9 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 PARALLEL_MIN_SIZE = 1 << 16
 # Loops of a few operations per element run near memory speed on one thread: on the Python pool
 # a second thread only pays from about here (measured: relu at 1e5 elements 1.25 ns/element on
-# one thread, 1.67 on two; at 3e5, 1.29 and 1.13).  OpenMP starts a team fast enough for
-# PARALLEL_MIN_SIZE.
+# one thread, 1.67 on two; at 3e5, 1.29 and 1.13).
 POOL_MIN_SIZE_MEMORY_BOUND = 1 << 18
+# An OpenMP team starts in ~10-20 us even after its threads went to sleep, so the Cython loops
+# split from here, every family (measured value_and_grad at 16384 elements after 3 ms idle:
+# sigmoid 84 -> 51 us, relu 29 -> 20 us with two threads).
+OPENMP_MIN_SIZE = 1 << 14
 
 _lock = threading.Lock()
 _pool = None
@@ -78,19 +81,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
+def openmp_threads(n):
+    """How many OpenMP threads a Cython loop over n elements uses (1 in a forked child)."""
+    if n < OPENMP_MIN_SIZE or not _openmp_usable:
+        return 1
+    return min(_num_threads, n // (OPENMP_MIN_SIZE // 2))
+
+
 def run_split(kernel, arrays, params, memory_bound=False):
     """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
+    if _openmp_usable and getattr(kernel, "openmp", False):
+        kernel(*arrays, *params)  # splits itself: see openmp_threads
+        return
     nthreads = _num_threads
     n = arrays[-1].shape[0]
-    openmp = _openmp_usable and getattr(kernel, "openmp", False)
-    min_size = POOL_MIN_SIZE_MEMORY_BOUND if memory_bound and not openmp else PARALLEL_MIN_SIZE
-    if nthreads <= 1 or n < min_size:
+    if nthreads <= 1 or n < (POOL_MIN_SIZE_MEMORY_BOUND if memory_bound else PARALLEL_MIN_SIZE):
         kernel(*arrays, *params)
         return
     nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))
-    if openmp:
-        kernel(*arrays, *params, nthreads=nthreads)
-        return
     # Chunk edges on multiples of 64 elements keep every chunk's start cache-line aligned.
     bounds = [((n * i // nthreads) // 64) * 64 for i in range(nthreads)] + [n]
     pool = _get_pool()

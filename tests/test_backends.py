@@ -63,6 +63,22 @@ def test_cython_extension_splits_large_inputs_with_openmp():
     assert _cython_backend.build_loop(fastact.sigmoid.forms[None], "value_and_grad").openmp
 
 
+def test_openmp_thread_count_from_size_and_setting():
+    from fastact._threads import OPENMP_MIN_SIZE, openmp_threads
+    saved = fastact.get_num_threads()
+    try:
+        fastact.set_num_threads(2)
+        assert openmp_threads(OPENMP_MIN_SIZE - 1) == 1  # a team costs more than it saves
+        assert openmp_threads(OPENMP_MIN_SIZE) == 2
+        fastact.set_num_threads(8)
+        assert openmp_threads(OPENMP_MIN_SIZE) == 2  # chunks of at least OPENMP_MIN_SIZE / 2
+        assert openmp_threads(100 * OPENMP_MIN_SIZE) == 8
+        fastact.set_num_threads(1)
+        assert openmp_threads(100 * OPENMP_MIN_SIZE) == 1
+    finally:
+        fastact.set_num_threads(saved)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to stand in for the compiler")
 def test_compiler_without_openmp_builds_a_serial_extension(tmp_path):

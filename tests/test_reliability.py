@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from fastact._threads import PARALLEL_MIN_SIZE
+from fastact._threads import OPENMP_MIN_SIZE, PARALLEL_MIN_SIZE
 from conftest import BACKENDS
 
 ACTS = [fa.sigmoid, fa.tanh, fa.gelu, fa.softplus, fa.relu]
@@ -94,7 +94,7 @@ def test_fork_and_fork_pool_after_parallel_kernels(name):
     assert res.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("n", [PARALLEL_MIN_SIZE, 3 * PARALLEL_MIN_SIZE + 17])
+@pytest.mark.parametrize("n", [OPENMP_MIN_SIZE + 5, PARALLEL_MIN_SIZE, 3 * PARALLEL_MIN_SIZE + 17])
 def test_split_across_threads_equals_one_thread(backend, n):
     """Every chunk boundary right, for every variant, whichever way the work is split."""
     rng = np.random.default_rng(n)
