@@ -37,34 +37,48 @@ def _abs_dd(xh, xl):
 
 
 @jitable
+def _reciprocal(dh, dl, inv):
+    """1/(dh + dl) as a double-double (~2^-104 relative), from inv = 1/dh."""
+    p, e = two_prod(inv, dh)  # p ~ 1: 1 - p is exact
+    return inv, (((1.0 - p) - e) - inv * dl) * inv
+
+
+@jitable
+def _logistic_parts(k, mh, ml):
+    """For t = 2^k (1 + m) <= 1: u = 1/(1+t) and w = (1+m) u, both double-doubles, so that
+    t/(1+t) = 2^k w and t/(1+t)^2 = 2^k u w, each without cancellation."""
+    dh, dl = _one_plus_t(k, mh, ml)
+    uh, ul = _reciprocal(dh, dl, 1.0 / dh)
+    nh, nl = fast_two_sum(1.0, mh)  # |m| < 0.42
+    wh, we = two_prod(nh, uh)
+    return uh, ul, wh, we + ((nl + ml) * uh + nh * ul)
+
+
+@jitable
+def _dd_product(ah, al, bh, bl):
+    """(ah + al)(bh + bl) rounded to a double (~0.5 ulp)."""
+    p, e = two_prod(ah, bh)
+    return p + (e + (ah * bl + al * bh))
+
+
+@jitable
 def _sigmoid_scaled(xh, xl):
     """sigmoid(xh + xl) as (q, e): the value is q * 2^e (e = 0 for x >= 0)."""
     ah, al = _abs_dd(xh, xl)
     k, mh, ml = exp_reduced(-ah, -al)
-    dh, dl = _one_plus_t(k, mh, ml)
-    # x >= 0: 1/(1+t);  x < 0: t/(1+t) = 2^k (1+m)/(1+t).  Selects, not branches: loops vectorise.
+    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
+    # x >= 0: 1/(1+t) = u;  x < 0: t/(1+t) = 2^k w.  Selects, not branches: loops vectorise.
     neg = xh < 0.0
-    nh, nl = fast_two_sum(1.0, mh)  # |m| < 0.42
-    q = dd_div(nh if neg else 1.0, (nl + ml) if neg else 0.0, dh, dl, 1.0 / dh)
-    return q, (k if neg else 0.0)
-
-
-@jitable
-def _t_over_d_squared(k, mh, ml, extra_exponent):
-    """(q, e) with 2^(k + extra_exponent) (1 + m) / (1 + t)^2 = q * 2^e."""
-    dh, dl = _one_plus_t(k, mh, ml)
-    inv = 1.0 / dh  # the same division as the value's: shared in a fused loop
-    sh, sl = dd_square(dh, dl)
-    nh, nl = fast_two_sum(1.0, mh)  # |m| < 0.42
-    return dd_div(nh, nl + ml, sh, sl, inv * inv), k + extra_exponent
+    return ((wh + wl) if neg else (uh + ul)), (k if neg else 0.0)
 
 
 @jitable
 def _sigmoid_grad_scaled(xh, xl):
-    """sigmoid'(xh + xl) as (q, e): the value is q * 2^e."""
+    """sigmoid'(xh + xl) = t/(1+t)^2 as (q, e): the value is q * 2^e."""
     ah, al = _abs_dd(xh, xl)
     k, mh, ml = exp_reduced(-ah, -al)
-    return _t_over_d_squared(k, mh, ml, 0.0)
+    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
+    return _dd_product(uh, ul, wh, wl), k
 
 
 @jitable
@@ -81,28 +95,35 @@ def sigmoid_grad(x):
     return scale2_unit(q, e)
 
 
+# Below 2^-26, tanh(a) = a - a^3/3 + ... rounds to a.
+_TANH_TINY = 1.4901161193847656e-08
+
+
+@jitable
+def _tanh_u(a):
+    """u = 1/(1 + e^-2a) as a double-double, for a >= 0: tanh(a) = (1-t)/(1+t) = 2u - 1, where
+    2 uh - 1 is exact (uh in [1/2, 1]), so the absolute error is ~2^-104."""
+    k, mh, ml = exp_reduced(-2.0 * a, 0.0)
+    dh, dl = _one_plus_t(k, mh, ml)
+    return _reciprocal(dh, dl, 1.0 / dh)
+
+
 @jitable
 def _tanh_abs_dd(a):
-    """tanh(a) for a >= 0 as a double-double (error ~2^-60 relative)."""
-    k, mh, ml = exp_reduced(-2.0 * a, 0.0)
-    p = pow2(k if k > _K_MIN else _K_MIN)
-    # 1 - t = (1 - 2^k) - 2^k m; both steps exact or renormalised, no cancellation is lost.
-    nh, nl = fast_two_sum(1.0, -p)
-    nh, nl = dd_add_d(nh, nl - p * ml, -p * mh)
-    dh, dl = _one_plus_t(k, mh, ml)
-    inv = 1.0 / dh
-    q = nh * inv
-    ph, pe = two_prod(q, dh)
-    r = ((nh - ph) - pe) + (nl - q * dl)  # as _fp.dd_div
-    return q, r * inv
+    """tanh(a) for a >= 0 as a double-double (a itself below 2^-26)."""
+    uh, ul = _tanh_u(a)
+    th, tl = two_sum(2.0 * uh - 1.0, 2.0 * ul)
+    tiny = a < _TANH_TINY
+    return (a if tiny else th), (0.0 if tiny else tl)
 
 
 @jitable
 def tanh(x):
     """Hyperbolic tangent."""
     a = -x if x < 0.0 else x
-    th, tl = _tanh_abs_dd(a)
-    return math.copysign(th + tl, x)
+    uh, ul = _tanh_u(a)
+    th = (2.0 * uh - 1.0) + 2.0 * ul
+    return math.copysign(a if a < _TANH_TINY else th, x)
 
 
 @jitable
@@ -110,8 +131,8 @@ def tanh_grad(x):
     """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-2.0 * a, 0.0)
-    q, e = _t_over_d_squared(k, mh, ml, 2.0)
-    return scale2_unit(q, e)
+    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
+    return scale2_unit(_dd_product(uh, ul, wh, wl), k + 2.0)
 
 
 @jitable
