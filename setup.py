@@ -98,9 +98,9 @@ def _constants_block(constants):
     """The math's module constants as C ``static const``: the compiler then knows that no store
     to an output array changes them (as mutable globals, each needed a run-time alias check,
     and gcc gave up vectorising loops with two outputs)."""
-    c_defs = "\n".join(["    #if defined(__GNUC__)", "    #define FASTACT_UNUSED __attribute__((unused))",
-                        "    #else", "    #define FASTACT_UNUSED", "    #endif"]
-                       + ["    " + c for c, _ in constants])
+    unused = ["#if defined(__GNUC__)", "#define FASTACT_UNUSED __attribute__((unused))", "#else",
+              "#define FASTACT_UNUSED", "#endif"]  # not every constant is used by every kernel
+    c_defs = "\n".join("    " + c for c in unused + [c for c, _ in constants])
     decls = "\n".join("    " + d for _, d in constants)
     return f'cdef extern from *:\n    """\n{c_defs}\n    """\n{decls}\n\n'
 
@@ -166,7 +166,8 @@ def assemble():
     py.write_text(header + "\n".join(source))
     (GENERATED / "_cykernels.pxd").write_text(
         header + (CYSRC / "_cykernels.pxd").read_text() + "\n\n# The scalar math.\n"
-        + _constants_block(constants) + "\n".join(declarations) + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
+        + _constants_block(constants) + "\n".join(declarations)
+        + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
         + "\n".join(table) + "\n\n\n" + (CYSRC / "entry.pxd").read_text())
     return py
 
@@ -241,8 +242,8 @@ def extensions():
     try:
         py = assemble()
         omp_compile, omp_link = _openmp_args()
-        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))], include_dirs=[str(CYSRC)],
-                        extra_compile_args=_compile_args() + omp_compile,
+        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
+                        include_dirs=[str(CYSRC)], extra_compile_args=_compile_args() + omp_compile,
                         extra_link_args=omp_link)
         return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
             language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,

@@ -1,13 +1,14 @@
 """Thread count and the worker pool for large inputs.
 
 The numba loops release the GIL (``nogil=True``), so large inputs are split into contiguous chunks
-run by plain Python threads.  The Cython loops, where built with OpenMP, split the work themselves
-(an OpenMP team starts in microseconds; waking a pool thread costs ~70 us on a small VM), except
-in a forked child: GNU OpenMP is not fork-safe (the child's first parallel region can hang), so
-there the Python pool takes over.  This avoids numba's threading layers altogether: no layer aborts
+run by plain Python threads.  This avoids numba's threading layers altogether: no layer aborts
 when several user threads call at once (workqueue), none breaks after ``fork`` (GNU OpenMP), and
 nothing is compiled twice for a parallel variant.  The pool starts on the first large call, never
 at import, and a forked child starts a fresh one.
+
+The Cython loops, where built with OpenMP, split the work themselves (an OpenMP team starts in
+microseconds; waking a pool thread costs ~70 us on a small VM), except in a forked child: GNU
+OpenMP is not fork-safe (the child's first parallel region can hang), so there the pool takes over.
 """
 import operator
 import os
