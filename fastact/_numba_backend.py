@@ -58,6 +58,28 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
+@intrinsic
+def _prefer_512_bit_vectors_in_llvm(typingctx):
+    """Let LLVM vectorise the calling function with 512-bit registers where the CPU has AVX-512.
+
+    Why: LLVM's tuning for AVX-512 CPUs prefers 256-bit vectors (``prefer-256-bit``), gcc's build
+    of the same loops uses 512 and ran 1.5x faster (one core, float64 sigmoid value_and_grad:
+    5.8 -> 3.8 ns/element with this attribute, bit-identical results).  The standard LLVM function
+    attribute overrides the preference for our loops only, not for the user's other numba code;
+    CPUs without AVX-512 ignore it.  (llvmlite's attribute list does not know string attributes,
+    hence ``set.add``.)
+    """
+    def codegen(context, builder, signature, args):
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+def prefer_512_bit_vectors():
+    """Nothing in plain Python (``NUMBA_DISABLE_JIT=1``); in numba code, see the intrinsic above."""
+
+
 def _two_prod_fma(a, b):
     p = a * b
     return p, _fma(a, b, -p)
@@ -89,6 +111,9 @@ def _register_math():
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
+    # inline="always": numba inlines its IR, so the intrinsic marks the loop itself.
+    overload(prefer_512_bit_vectors, inline="always")(
+        lambda: lambda: _prefer_512_bit_vectors_in_llvm())
     replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add)
     digest = hashlib.sha1()
     for fn in JITABLE:
@@ -114,6 +139,7 @@ def compile_function(py_func, name, **options):
 
 def _value_loop(fn):
     def loop(z, out, *params):
+        prefer_512_bit_vectors()
         for i in range(z.shape[0]):
             out[i] = fn(as_double(z[i]), *params)
 
@@ -122,6 +148,7 @@ def _value_loop(fn):
 
 def _value_and_grad_loop(value, grad):
     def loop(z, y, dy, *params):
+        prefer_512_bit_vectors()
         for i in range(z.shape[0]):
             x = as_double(z[i])  # read before writing: y or dy may be z itself
             y[i] = value(x, *params)
@@ -132,6 +159,7 @@ def _value_and_grad_loop(value, grad):
 
 def _backward_loop(grad):
     def loop(g, z, out, *params):
+        prefer_512_bit_vectors()
         for i in range(z.shape[0]):
             gi = g[i]  # read both inputs before writing: out may be g or z itself
             out[i] = grad(as_double(z[i]), *params)
@@ -140,9 +168,9 @@ def _backward_loop(grad):
     return loop
 
 
-def build_loop(form, variant):
+def build_loop(form, variant, cache=True):
     """Compile the loop for an activation ``form`` and ``variant`` (value, grad, value_and_grad,
-    backward)."""
+    backward); ``cache=False`` compiles in memory (numba can inspect only what it compiled)."""
     if _fingerprint is None:
         _register_math()
     value, grad = form.scalar_math
@@ -154,4 +182,6 @@ def build_loop(form, variant):
         py_func = _value_and_grad_loop(value, grad)
     else:
         py_func = _backward_loop(grad)
+    if not cache:
+        return numba.njit(**_JIT_OPTIONS)(py_func)
     return compile_function(py_func, f"{form.kernel_name}_{variant}")
