@@ -150,14 +150,19 @@ def assemble():
             seen.update(names)
         source.append(f"# ---- fastact/_math/{name}.py\n")
         source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
-    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen]
+    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith("_f32")]
     operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
     table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "
              "Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc, "
              "floating *d, Py_ssize_t sd, double p0, double p1) noexcept nogil:"]
     for i, (n, a) in enumerate(kernels):
-        table += [f"    {'if' if i == 0 else 'elif'} kid == {i}:",
-                  f"        run(variant, <void*>{n}, <void*>{n}_grad, {a}, {operands})"]
+        table.append(f"    {'if' if i == 0 else 'elif'} kid == {i}:")
+        run = f"run(variant, <void*>{{0}}, <void*>{{0}}_grad, {a}, {operands})"
+        if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
+            table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
+                      "        else:", "            " + run.format(n)]
+        else:
+            table.append("        " + run.format(n))
     source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())
     source.append(f"KERNEL_NAMES = {tuple(n for n, _ in kernels)!r}\n")
     GENERATED.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,11 @@ _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dt
 class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
-    def __init__(self, kernel_name, value, grad, reference, memory_bound=False):
+    def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
+        # (value, grad) for float32 arrays: float32 kernels where the family has them
+        self.single_math = single_math or self.scalar_math
         self.reference = reference  # (value, grad) in plain numpy
         self.memory_bound = memory_bound  # a few operations per element: see _threads.run_split
 

@@ -2,7 +2,8 @@
 
 Adding an activation: write ``name(x, *params)`` and ``name_grad(x, *params)`` in a module of
 ``fastact._math`` (marked ``@jitable``), its numpy twin in ``fastact.reference``, and one
-``_define`` line here.  The array loops, fused and backward variants, both dtypes, both backends
+``_define`` line here.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
+float32 arrays (see ``_math.logistic``).  The array loops, fused and backward variants, both dtypes, both backends
 and ``fastact.scalar`` are all derived from those.
 """
 from types import MappingProxyType
@@ -17,9 +18,14 @@ _MEMORY_BOUND = (rectifier, algebraic)
 
 
 def _form(kernel_name, family):
-    return Form(kernel_name, getattr(family, kernel_name), getattr(family, kernel_name + "_grad"),
+    value, grad = getattr(family, kernel_name), getattr(family, kernel_name + "_grad")
+    # Optional float32 kernels NAME_f32 / NAME_f32_grad: cheaper math that is still exact enough
+    # for a float32 result; without them float32 arrays use the float64 math.
+    single = (getattr(family, kernel_name + "_f32", value),
+              getattr(family, kernel_name + "_f32_grad", grad))
+    return Form(kernel_name, value, grad,
                 (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
-                memory_bound=family in _MEMORY_BOUND)
+                memory_bound=family in _MEMORY_BOUND, single_math=single)
 
 
 def _define(name, family, params=(), doc="", choice=None, check=None):

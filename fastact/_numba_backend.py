@@ -137,11 +137,25 @@ def compile_function(py_func, name, **options):
         return numba.njit(**_JIT_OPTIONS, **options)(py_func)
 
 
+def _element_math(f64, f32):
+    """What a loop calls on an array element: ``f64`` on the element as a double, or ``f32``
+    (the form's float32 kernel) when the element is a float32, chosen when numba types the loop."""
+    def element(x, *params):  # plain Python (NUMBA_DISABLE_JIT=1)
+        return (f32 if isinstance(x, np.float32) else f64)(float(x), *params)
+
+    def typer(x, *params):
+        fn = f32 if x == types.float32 else f64
+        return lambda x, *params: fn(np.float64(x), *params)
+
+    overload(element, jit_options=dict(_JIT_OPTIONS, forceinline=True))(typer)
+    return element
+
+
 def _value_loop(fn):
     def loop(z, out, *params):
         prefer_512_bit_vectors()
         for i in range(z.shape[0]):
-            out[i] = fn(as_double(z[i]), *params)
+            out[i] = fn(z[i], *params)
 
     return loop
 
@@ -150,7 +164,7 @@ def _value_and_grad_loop(value, grad):
     def loop(z, y, dy, *params):
         prefer_512_bit_vectors()
         for i in range(z.shape[0]):
-            x = as_double(z[i])  # read before writing: y or dy may be z itself
+            x = z[i]  # read before writing: y or dy may be z itself
             y[i] = value(x, *params)
             dy[i] = grad(x, *params)
 
@@ -162,7 +176,7 @@ def _backward_loop(grad):
         prefer_512_bit_vectors()
         for i in range(z.shape[0]):
             gi = g[i]  # read both inputs before writing: out may be g or z itself
-            out[i] = grad(as_double(z[i]), *params)
+            out[i] = grad(z[i], *params)
             out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
 
     return loop
@@ -173,7 +187,8 @@ def build_loop(form, variant, cache=True):
     backward); ``cache=False`` compiles in memory (numba can inspect only what it compiled)."""
     if _fingerprint is None:
         _register_math()
-    value, grad = form.scalar_math
+    value = _element_math(form.scalar_math[0], form.single_math[0])
+    grad = _element_math(form.scalar_math[1], form.single_math[1])
     if variant == "value":
         py_func = _value_loop(value)
     elif variant == "grad":

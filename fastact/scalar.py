@@ -4,7 +4,8 @@ For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)
 ``NAME_value_and_grad(x, *params) -> (y, dy)``, with parameters positional in the order of the
 activation's keywords (``leaky_relu(x, alpha)``).  They are numba-compiled functions: call them
 from ``@njit`` code (``parallel=True`` and ``prange`` included) or from plain Python.  They compute
-in float64 and return float64; they are the very functions the array kernels are built from.
+in float64 and return float64; they are the very functions the array kernels are built from
+(float32 arrays of sigmoid and tanh use cheaper kernels of their own, ``_math.logistic``).
 """
 try:
     import numba  # noqa: F401

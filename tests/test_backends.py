@@ -81,6 +81,35 @@ def test_numba_loops_use_512_bit_vectors_where_the_cpu_has_them(variant):
         assert "zmm" in asm
 
 
+@pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
+def test_numba_loops_run_a_forms_float32_kernels_on_float32_arrays(variant):
+    numba = pytest.importorskip("numba")
+    import numpy as np
+
+    from fastact import _numba_backend
+    from fastact._activation import Form
+
+    plus = [numba.njit(lambda x, k=k: x + k) for k in (1.0, 2.0, 3.0, 4.0)]
+    form = Form("probe", plus[0], plus[1], (None, None), single_math=(plus[2], plus[3]))
+    loop = _numba_backend.build_loop(form, variant, cache=False)
+    for dtype, (value, grad) in ((np.float64, (1.0, 2.0)), (np.float32, (3.0, 4.0))):
+        z = np.zeros(5, dtype)
+        outs = [np.empty_like(z) for _ in range(2 if variant == "value_and_grad" else 1)]
+        loop(*([np.ones_like(z)] if variant == "backward" else []), z, *outs)
+        expected = {"value": [value], "grad": [grad], "backward": [grad],
+                    "value_and_grad": [value, grad]}[variant]
+        assert [o[0] for o in outs] == expected and all(o.dtype == dtype for o in outs)
+
+
+def test_float32_kernels_are_wired_for_sigmoid_and_tanh():
+    from fastact._math import logistic
+
+    assert fastact.sigmoid.forms[None].single_math == (logistic.sigmoid_f32,
+                                                       logistic.sigmoid_f32_grad)
+    assert fastact.tanh.forms[None].single_math == (logistic.tanh_f32, logistic.tanh_f32_grad)
+    assert fastact.relu.forms[None].single_math == fastact.relu.forms[None].scalar_math
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gcc's OpenMP: checked on Linux")
 def test_cython_extension_splits_large_inputs_with_openmp():
     from fastact import _cykernels, _cython_backend

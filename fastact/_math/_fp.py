@@ -190,6 +190,27 @@ def expm1(x, x_lo):
     return dd_add_d(sh, sl + p * ml, p * mh)
 
 
+# 1/1!, ..., 1/12!: (e^r - 1)/r to r^11; the first term left out, r^12/12!, is < 2^-47 for |r| <= 0.35.
+_EXPM1_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(1, 13))
+# Beyond this, e^-x no longer matters to any float32 result (e^-700 ~ 1e-304, 2^k stays normal).
+_EXP_ARG_LIMIT_SINGLE = 700.0
+
+
+@jitable
+def exp_split(x):
+    """e^x for x <= 0 in plain double, as (k, e): e^x = 2^k (1 + e), relative error < 2^-46.
+
+    For the float32 kernels: a double carries 29 more bits than a float32, so a handful of plain
+    roundings after this still leaves one rounding to float32 that matters (the double-double of
+    ``exp_reduced`` buys bits float32 cannot hold).  k = 0 for |x| < ln2/2, where e = expm1(x)
+    to full relative precision; x is clamped to -700.
+    """
+    x = -_EXP_ARG_LIMIT_SINGLE if x < -_EXP_ARG_LIMIT_SINGLE else x  # NaN passes
+    k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT
+    r = mul_add(-k, _LN2_LO, mul_add(-k, _LN2_HI, x))  # r = x exactly when k = 0
+    return k, r * polyval(r, _EXPM1_TAYLOR)
+
+
 _LN2 = 0.6931471805599453
 _LN2_TAIL = 2.3190468138462996e-17
 _SQRT2_M1 = 0.41421356237309503

@@ -16,8 +16,8 @@ q * 2^k with q near 1 and scaled last (``scale2``), so they are rounded once.
 import math
 
 from . import jitable
-from ._fp import (INF, dd_add_d, dd_div, dd_square, exp_reduced, fast_two_sum, log1p_unit,
-                  mul_add, polyval, pow2, scale2, scale2_unit, two_prod, two_sum)
+from ._fp import (INF, dd_add_d, dd_div, dd_square, exp_reduced, exp_split, fast_two_sum,
+                  log1p_unit, mul_add, polyval, pow2, scale2, scale2_unit, two_prod, two_sum)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -133,6 +133,60 @@ def tanh_grad(x):
     k, mh, ml = exp_reduced(-2.0 * a, 0.0)
     uh, ul, wh, wl = _logistic_parts(k, mh, ml)
     return scale2_unit(_dd_product(uh, ul, wh, wl), k + 2.0)
+
+
+# float32 kernels (NAME_f32, NAME_f32_grad: used for float32 arrays): the same formulas in plain
+# double through ``exp_split``.  All roundings together stay below 2^-45 relative, so the one
+# rounding to float32 gives the correctly rounded result but within 2^-20 ulp of a tie.  t < 2^-1000
+# needs no scaling care: those results are 0 in float32.
+
+@jitable
+def _logistic_single(a):
+    """(t, u) = (e^-a, 1/(1+t)) in double, for a >= 0."""
+    k, e = exp_split(-a)
+    p = pow2(k)
+    t = mul_add(p, e, p)
+    return t, 1.0 / (1.0 + t)
+
+
+@jitable
+def sigmoid_f32(x):
+    """sigmoid for float32 results (see above)."""
+    t, u = _logistic_single(-x if x < 0.0 else x)
+    return t * u if x < 0.0 else u
+
+
+@jitable
+def sigmoid_f32_grad(x):
+    """sigmoid' = t/(1+t)^2 for float32 results."""
+    t, u = _logistic_single(-x if x < 0.0 else x)
+    return (t * u) * u
+
+
+@jitable
+def _tanh_single(x):
+    """(tanh |x|, t, u) in double with t = e^-2|x|, u = 1/(1+t): tanh = -m u with m = t - 1
+    formed as (2^k - 1) + 2^k e, which does not cancel, so small |x| keeps its precision."""
+    a = -x if x < 0.0 else x
+    k, e = exp_split(-2.0 * a)
+    p = pow2(k)
+    m = mul_add(p, e, p - 1.0)
+    u = 1.0 / (2.0 + m)
+    return -m * u, mul_add(p, e, p), u
+
+
+@jitable
+def tanh_f32(x):
+    """tanh for float32 results (see above)."""
+    th, _, _ = _tanh_single(x)
+    return math.copysign(th, x)
+
+
+@jitable
+def tanh_f32_grad(x):
+    """tanh' = 4t/(1+t)^2 for float32 results."""
+    _, t, u = _tanh_single(x)
+    return (4.0 * t) * (u * u)
 
 
 @jitable
