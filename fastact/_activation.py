@@ -21,7 +21,12 @@ class Form:
         # (value, grad) for float32 arrays: float32 kernels where the family has them
         self.single_math = single_math or self.scalar_math
         self.reference = reference  # (value, grad) in plain numpy
-        self.memory_bound = memory_bound  # a few operations per element: see _threads.run_split
+        self.memory_bound = memory_bound  # a few operations per element
+
+    def light(self, compute):
+        """About a nanosecond of work per element in ``compute`` dtype (see _threads.run_split):
+        memory-bound formulas, and float32 kernels of their own."""
+        return self.memory_bound or (compute is _F32 and self.single_math != self.scalar_math)
 
 
 class Choice:
@@ -127,7 +132,7 @@ class Activation:
             check_out(out, arr.shape, fname)
             res = out
         execute(_backends.loop(form, variant), [arr], [res], compute, params, out is None,
-                form.memory_bound)
+                form.light(compute))
         if out is None and res.ndim == 0:
             return res[()]
         return res
@@ -159,8 +164,7 @@ class Activation:
         if _direct_ok(z):
             if out is None:
                 y, dy = np.empty_like(z), np.empty_like(z)
-            elif (type(out) is tuple and len(out) == 2 and _direct_out(out[0], z)
-                  and _direct_out(out[1], z) and not may_overlap(out[0], out[1])):
+            elif type(out) is tuple and len(out) == 2 and _direct_outs(out, z):
                 y, dy = out  # preallocated buffers, the usual hot-loop call
             else:
                 y = None
@@ -190,7 +194,7 @@ class Activation:
         if out[0] is not None and out[1] is not None and _overlap(y, dy):
             raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
         execute(_backends.loop(form, "value_and_grad"), [arr], res, compute, params, fresh,
-                form.memory_bound)
+                form.light(compute))
         if y.ndim == 0:
             return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
         return y, dy
@@ -231,10 +235,15 @@ class Activation:
             check_out(out, shape, fname)
             res = out
         execute(_backends.loop(form, "backward"), [g, arr], [res], compute, params, out is None,
-                form.memory_bound)
+                form.light(compute))
         if out is None and res.ndim == 0:
             return res[()]
         return res
+
+
+# numpy's flag bits (NPY_ARRAY_*): one integer read (``flags.num``) instead of three attributes.
+_C_CONTIGUOUS_ALIGNED = 0x001 | 0x100
+_WRITEABLE = 0x400
 
 
 def _direct_ok(a):
@@ -244,19 +253,20 @@ def _direct_ok(a):
     if type(a) is not np.ndarray:
         return False
     dt = a.dtype
-    if dt is not _F64 and dt is not _F32:
-        return False
-    flags = a.flags
-    return flags.c_contiguous and flags.aligned and a.ndim > 0 and a.size < PARALLEL_MIN_SIZE
+    return ((dt is _F64 or dt is _F32) and a.flags.num & _C_CONTIGUOUS_ALIGNED == _C_CONTIGUOUS_ALIGNED
+            and 0 < a.ndim and a.size < PARALLEL_MIN_SIZE)
 
 
-def _direct_out(o, z):
-    """``o`` is a user buffer the direct path can write: an ndarray laid out like ``z`` (see
-    ``_direct_ok``), writeable, and sharing no memory with ``z``."""
-    if type(o) is not np.ndarray or o.dtype is not z.dtype or o.shape != z.shape:
-        return False
-    flags = o.flags
-    return flags.c_contiguous and flags.aligned and flags.writeable and not may_overlap(o, z)
+def _direct_outs(outs, z):
+    """Whether the direct path can write the arrays ``outs``: ndarrays laid out like ``z`` (see
+    ``_direct_ok``), writeable, and sharing no memory with ``z`` or with each other."""
+    dt, shape = z.dtype, z.shape
+    want = _C_CONTIGUOUS_ALIGNED | _WRITEABLE
+    for o in outs:
+        if (type(o) is not np.ndarray or o.dtype is not dt or o.shape != shape
+                or o.flags.num & want != want or may_overlap(o, z)):
+            return False
+    return len(outs) < 2 or not may_overlap(outs[0], outs[1])
 
 
 def _flat(a):

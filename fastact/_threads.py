@@ -18,10 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 # Below this many elements a call runs on the calling thread: handing work to a pool costs
 # tens of microseconds, more than a kernel spends on a few tens of thousands of elements.
 PARALLEL_MIN_SIZE = 1 << 16
-# Loops of a few operations per element run near memory speed on one thread: on the Python pool
-# a second thread only pays from about here (measured: relu at 1e5 elements 1.25 ns/element on
-# one thread, 1.67 on two; at 3e5, 1.29 and 1.13).
-POOL_MIN_SIZE_MEMORY_BOUND = 1 << 18
+# Light loops (about a nanosecond per element: a few operations, or the float32 kernels) run near
+# memory speed on one thread: on the Python pool a second thread only pays from about here
+# (measured: relu at 1e5 elements 1.25 ns/element on one thread, 1.67 on two; at 3e5, 1.29 and
+# 1.13; float32 sigmoid at 1e5 1.24 and 1.42, at 1.5e5 1.22 and 1.16).
+POOL_MIN_SIZE_LIGHT = 1 << 18
 # An OpenMP team starts in ~10-20 us even after its threads went to sleep, so the Cython loops
 # split from here, every family (measured value_and_grad at 16384 elements after 3 ms idle:
 # sigmoid 84 -> 51 us, relu 29 -> 20 us with two threads).
@@ -89,14 +90,14 @@ def openmp_threads(n):
     return min(_num_threads, n // (OPENMP_MIN_SIZE // 2))
 
 
-def run_split(kernel, arrays, params, memory_bound=False):
+def run_split(kernel, arrays, params, light=False):
     """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
     if _openmp_usable and getattr(kernel, "openmp", False):
         kernel(*arrays, *params)  # splits itself: see openmp_threads
         return
     nthreads = _num_threads
     n = arrays[-1].shape[0]
-    if nthreads <= 1 or n < (POOL_MIN_SIZE_MEMORY_BOUND if memory_bound else PARALLEL_MIN_SIZE):
+    if nthreads <= 1 or n < (POOL_MIN_SIZE_LIGHT if light else PARALLEL_MIN_SIZE):
         kernel(*arrays, *params)
         return
     nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))

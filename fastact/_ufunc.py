@@ -57,13 +57,28 @@ def check_out(out, shape, fname, arg="out"):
         raise ValueError(f"{fname}: {arg} is read-only")
 
 
+def _owner(a):
+    """The array whose memory ``a`` lies in, where that is cheap to know: ``a`` itself when it owns
+    its data (base is None), or its base when that does (numpy points a view of a view at the
+    owner); None otherwise (memory from another object: numpy has to compare addresses)."""
+    base = a.base
+    if base is None:
+        return a
+    if type(base) is np.ndarray and base.base is None:
+        return base
+    return None
+
+
 def may_overlap(a, b):
-    """Whether a and b may share memory: arrays that own their data (base is None) and are
-    different objects cannot, which settles the common case without np.may_share_memory."""
+    """Whether a and b may share memory: views of two different owning arrays cannot, which
+    settles the common cases without np.may_share_memory (~0.3 us)."""
     if a is b:
         return True
-    if a.base is None and b.base is None:
-        return False
+    owner_a = _owner(a)
+    if owner_a is not None:
+        owner_b = _owner(b)
+        if owner_b is not None and owner_a is not owner_b:
+            return False
     return np.may_share_memory(a, b)
 
 
@@ -102,11 +117,11 @@ def _flat_direct(ins, outs, compute, outs_fresh):
     return [a.ravel(order="K") for a in ins + outs]
 
 
-def execute(kernel, ins, outs, compute, params, outs_fresh=False, memory_bound=False):
+def execute(kernel, ins, outs, compute, params, outs_fresh=False, light=False):
     """Run ``kernel(*ins_1d, *outs_1d, *params)`` over all elements of ins (broadcast) into outs."""
     flat = _flat_direct(ins, outs, compute, outs_fresh)
     if flat is not None:
-        run_split(kernel, flat, params, memory_bound)
+        run_split(kernel, flat, params, light)
         return
     n_in = len(ins)
     it = np.nditer(

@@ -217,8 +217,9 @@ def test_disable_jit_still_correct():
     assert res.stdout.strip() == "ok"
 
 
-def test_memory_bound_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
-    """relu at 2 * PARALLEL_MIN_SIZE: one thread beats waking the Python pool; sigmoid does not."""
+def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
+    """relu, and float32 sigmoid, at 2 * PARALLEL_MIN_SIZE: one thread beats waking the Python
+    pool; float64 sigmoid does not."""
     from fastact import _backends, _threads
     monkeypatch.setattr(_backends, "name", "numba")
     used = []
@@ -239,8 +240,11 @@ def test_memory_bound_loops_stay_on_one_thread_below_the_pool_threshold(monkeypa
     y, d = fa.relu.value_and_grad(z)
     assert used == []
     assert np.array_equal(y[:10], want[0]) and np.array_equal(d[:10], want[1])
+    fa.sigmoid.value_and_grad(z.astype(np.float32))
+    assert used == []
     fa.sigmoid.value_and_grad(z)
     assert len(used) == 1
-    big = np.linspace(-5, 5, _threads.POOL_MIN_SIZE_MEMORY_BOUND)
+    big = np.linspace(-5, 5, _threads.POOL_MIN_SIZE_LIGHT)
     fa.relu.value_and_grad(big)
-    assert len(used) == 2
+    fa.sigmoid.value_and_grad(big.astype(np.float32))
+    assert len(used) == 3
