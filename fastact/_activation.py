@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _backends
 from ._threads import PARALLEL_MIN_SIZE
-from ._ufunc import as_input, check_out, execute, may_overlap
+from ._ufunc import _owner, as_input, check_out, execute, may_overlap
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -89,6 +89,7 @@ class Activation:
         self._check = check  # cross-parameter validation, check(params_tuple, fname)
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
+        self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
         self.__doc__ = doc
 
     def __repr__(self):
@@ -140,7 +141,7 @@ class Activation:
     def __call__(self, z, out=None, **params):
         """g(z), elementwise."""
         if out is None and _direct_ok(z):  # the common case, in ~1/3 the time
-            form, p = self._bind(params, self.name)
+            form, p = self._bind(params, self.name) if params else self._default
             y = np.empty_like(z)
             _backends.loop(form, "value")(_flat(z), _flat(y), *p)
             return y
@@ -151,7 +152,7 @@ class Activation:
     def grad(self, z, out=None, **params):
         """g'(z), elementwise."""
         if out is None and _direct_ok(z):
-            form, p = self._bind(params, self.name + ".grad")
+            form, p = self._bind(params, self.name + ".grad") if params else self._default
             dy = np.empty_like(z)
             _backends.loop(form, "grad")(_flat(z), _flat(dy), *p)
             return dy
@@ -169,7 +170,8 @@ class Activation:
             else:
                 y = None
             if y is not None:
-                form, p = self._bind(params, self.name + ".value_and_grad")
+                form, p = (self._bind(params, self.name + ".value_and_grad") if params
+                           else self._default)
                 _backends.loop(form, "value_and_grad")(_flat(z), _flat(y), _flat(dy), *p)
                 return y, dy
         if type(z) is not np.ndarray and _is_dask(z):
@@ -203,7 +205,7 @@ class Activation:
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
         if (out is None and _direct_ok(z) and _direct_ok(grad_out)
                 and grad_out.dtype is z.dtype and grad_out.shape == z.shape):
-            form, p = self._bind(params, self.name + ".backward")
+            form, p = self._bind(params, self.name + ".backward") if params else self._default
             res = np.empty_like(z)
             _backends.loop(form, "backward")(_flat(grad_out), _flat(z), _flat(res), *p)
             return res
@@ -253,20 +255,26 @@ def _direct_ok(a):
     if type(a) is not np.ndarray:
         return False
     dt = a.dtype
-    return ((dt is _F64 or dt is _F32) and a.flags.num & _C_CONTIGUOUS_ALIGNED == _C_CONTIGUOUS_ALIGNED
-            and 0 < a.ndim and a.size < PARALLEL_MIN_SIZE)
+    want = _C_CONTIGUOUS_ALIGNED
+    return ((dt is _F64 or dt is _F32) and a.flags.num & want == want and 0 < a.ndim
+            and a.size < PARALLEL_MIN_SIZE)
 
 
-def _direct_outs(outs, z):
-    """Whether the direct path can write the arrays ``outs``: ndarrays laid out like ``z`` (see
-    ``_direct_ok``), writeable, and sharing no memory with ``z`` or with each other."""
-    dt, shape = z.dtype, z.shape
-    want = _C_CONTIGUOUS_ALIGNED | _WRITEABLE
-    for o in outs:
-        if (type(o) is not np.ndarray or o.dtype is not dt or o.shape != shape
-                or o.flags.num & want != want or may_overlap(o, z)):
-            return False
-    return len(outs) < 2 or not may_overlap(outs[0], outs[1])
+def _direct_outs(out, z):
+    """Whether the direct path can write the pair ``out`` = (y, dy): ndarrays laid out like ``z``
+    (see ``_direct_ok``), writeable, and sharing no memory with ``z`` or with each other."""
+    y, dy = out
+    dt, shape, want = z.dtype, z.shape, _C_CONTIGUOUS_ALIGNED | _WRITEABLE
+    if (type(y) is not np.ndarray or type(dy) is not np.ndarray or y.dtype is not dt
+            or dy.dtype is not dt or y.shape != shape or dy.shape != shape
+            or y.flags.num & want != want or dy.flags.num & want != want):
+        return False
+    # Views of three different owning arrays (the usual call) cannot overlap: no numpy call.
+    oz, oy, od = _owner(z), _owner(y), _owner(dy)
+    if (oz is not None and oy is not None and od is not None
+            and oz is not oy and oz is not od and oy is not od):
+        return True
+    return not (may_overlap(y, z) or may_overlap(dy, z) or may_overlap(y, dy))
 
 
 def _flat(a):

@@ -3,8 +3,8 @@
 Adding an activation: write ``name(x, *params)`` and ``name_grad(x, *params)`` in a module of
 ``fastact._math`` (marked ``@jitable``), its numpy twin in ``fastact.reference``, and one
 ``_define`` line here.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
-float32 arrays (see ``_math.logistic``).  The array loops, fused and backward variants, both dtypes, both backends
-and ``fastact.scalar`` are all derived from those.
+float32 arrays (see ``_math.logistic``).  The array loops, fused and backward variants, both
+dtypes, both backends and ``fastact.scalar`` are all derived from those.
 """
 from types import MappingProxyType
 

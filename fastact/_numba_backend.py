@@ -77,7 +77,7 @@ def _prefer_512_bit_vectors_in_llvm(typingctx):
 
 
 def prefer_512_bit_vectors():
-    """Nothing in plain Python (``NUMBA_DISABLE_JIT=1``); in numba code, see the intrinsic above."""
+    """Nothing in plain Python (``NUMBA_DISABLE_JIT=1``); in numba code, the intrinsic above."""
 
 
 def _two_prod_fma(a, b):

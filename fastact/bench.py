@@ -309,9 +309,25 @@ def inputs(n, dtype, seed=0):
     return np.random.default_rng(seed).uniform(-8.0, 8.0, n).astype(dtype)
 
 
+def warm_allocator():
+    """Put the C allocator in its steady state before timing naive numpy, whose temporaries
+    are allocated on every call.
+
+    Why: glibc serves blocks above its mmap threshold (128 KiB at start) with fresh pages from
+    the kernel, faulted in on first touch, and raises the threshold only when a larger mmapped
+    block is freed.  So naive numpy at 10^5 elements (800 KB temporaries) ran 3-5x slower in a
+    fresh process than after any larger array had been freed (measured: relu 4.9 -> 0.9 ns/element,
+    sigmoid 7.1 -> 2.6), and a table's numpy column depended on the order of its rows.  Freeing
+    one 16 MB block first times numpy in its faster state, in every row.  Elsewhere harmless.
+    """
+    block = np.empty(2 << 20)
+    del block
+
+
 def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
     """Measure every (activation, size); returns a list of result rows (dicts)."""
     peers = peers or {}
+    warm_allocator()
     rows = []
     total = len(names) * len(sizes)
     for i, (name, n) in enumerate(((a, n) for a in names for n in sizes)):

@@ -1,0 +1,51 @@
+"""The benchmark table (the README's first line): it runs, times what it says, and the naive
+numpy baseline does the same work as fastact."""
+import json
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact import bench
+
+
+@pytest.mark.parametrize("name", sorted(bench.NAIVE))
+def test_naive_baseline_computes_the_same_value_and_derivative(name):
+    if name == "gelu":
+        pytest.importorskip("scipy")
+    z = bench.inputs(1000, np.float64)
+    y, dy = np.empty_like(z), np.empty_like(z)
+    value, grad = bench.NAIVE[name](z, y, dy)
+    want_y, want_dy = fa.get(name).value_and_grad(z)
+    np.testing.assert_allclose(value, want_y, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grad, want_dy, rtol=1e-9, atol=1e-12)
+
+
+def test_allocator_is_warmed_before_anything_is_timed(monkeypatch):
+    """Naive numpy's temporaries run 3-5x faster once glibc's mmap threshold has risen: every
+    row must see the same state (see bench.warm_allocator)."""
+    events = []
+    monkeypatch.setattr(bench, "warm_allocator", lambda: events.append("warm"))
+    monkeypatch.setattr(bench, "median_time", lambda fn, repeats: events.append("time") or 1e-6)
+    rows = bench.run(["relu", "sigmoid"], [10], np.float64, progress=False)
+    assert events[0] == "warm" and events.count("warm") == 1 and events.count("time") == 4
+    assert [r["activation"] for r in rows] == ["relu", "sigmoid"]
+
+
+def test_command_line_prints_the_table_and_saves_json(tmp_path, capsys):
+    path = tmp_path / "out.json"
+    assert bench.main(["--sizes", "1e3", "--activations", "core", "--repeats", "1",
+                       "--dtype", "float32", "--json", str(path)]) == 0
+    table = capsys.readouterr().out
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu"):
+        assert f"\n{name} " in table
+    rows = json.loads(path.read_text())["rows"]
+    assert {r["activation"] for r in rows} == {"sigmoid", "tanh", "relu", "leaky_relu"}
+    assert all(r["dtype"] == "float32" and r["n"] == 1000 and r["fastact_ns"] > 0
+               and r["numpy_ns"] > 0 for r in rows)
+
+
+def test_peers_include_the_copy_floor(capsys):
+    assert bench.main(["--sizes", "1e3", "--activations", "relu", "--repeats", "1",
+                       "--peers"]) == 0
+    assert "copy floor" in capsys.readouterr().out
