@@ -217,6 +217,14 @@ def test_disable_jit_still_correct():
     assert res.stdout.strip() == "ok"
 
 
+def test_which_loops_are_light():
+    f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
+    assert fa.relu.forms[None].light(f64) and fa.softsign.forms[None].light(f64)
+    assert not fa.squareplus.forms[None].light(f64)  # a sqrt and a division per element
+    assert not fa.sigmoid.forms[None].light(f64) and fa.sigmoid.forms[None].light(f32)
+    assert not fa.gelu.forms["none"].light(f32)  # no float32 kernel of its own
+
+
 def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
     """relu, and float32 sigmoid, at 2 * PARALLEL_MIN_SIZE: one thread beats waking the Python
     pool; float64 sigmoid does not."""
