@@ -256,3 +256,31 @@ def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
     fa.relu.value_and_grad(big)
     fa.sigmoid.value_and_grad(big.astype(np.float32))
     assert len(used) == 3
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_calling_thread_gets_a_head_start_share(monkeypatch, threads):
+    """Pool threads start tens of microseconds late: the caller's chunk is the larger one,
+    every element is covered once, and chunk starts stay 64-element aligned."""
+    from fastact import _threads
+    calls = []
+
+    class Pool:
+        def submit(self, fn, *args):
+            calls.append(("pool", args[0]))
+            return self
+
+        def result(self):
+            return None
+
+    monkeypatch.setattr(_threads, "_get_pool", lambda: Pool())
+    monkeypatch.setattr(_threads, "_num_threads", threads)
+    z = np.arange(PARALLEL_MIN_SIZE * 3 + 17, dtype=np.float64)
+    _threads.run_split(lambda a, out: calls.append(("caller", a)), [z, z], (), light=False)
+    caller = [a for who, a in calls if who == "caller"]
+    pooled = [a for who, a in calls if who == "pool"]
+    assert len(caller) == 1 and len(pooled) == threads - 1
+    chunks = sorted(caller + pooled, key=lambda a: a[0])
+    assert np.array_equal(np.concatenate(chunks), z)
+    assert chunks[0] is caller[0] and all(int(a[0]) % 64 == 0 for a in chunks)
+    assert all(abs(len(caller[0]) - len(a) - _threads.HEAD_START) <= 128 for a in pooled)
