@@ -108,8 +108,8 @@ def run_split(kernel, arrays, params, light=False):
     nthreads = min(nthreads, n // (PARALLEL_MIN_SIZE // 4))
     # The caller starts at once, pool threads ~40 us later (median; the tail is longer): the
     # caller's chunk has HEAD_START elements more than each pool thread's, so pool threads tend
-    # to finish first and the caller does not sleep waiting for them (a second wake-up).  Chunk edges
-    # on multiples of 64 elements keep every chunk's start cache-line aligned.
+    # to finish first and the caller does not sleep waiting for them (a second wake-up).
+    # Chunk edges on multiples of 64 elements keep every chunk's start cache-line aligned.
     head = min(HEAD_START_LIGHT if light else HEAD_START, n // (2 * nthreads))
     first = n // nthreads + head * (nthreads - 1) // nthreads
     bounds = [0] + [((first + (n - first) * i // (nthreads - 1)) // 64) * 64

@@ -190,7 +190,8 @@ def expm1(x, x_lo):
     return dd_add_d(sh, sl + p * ml, p * mh)
 
 
-# 1/1!, ..., 1/12!: (e^r - 1)/r to r^11; the first term left out, r^12/12!, is < 2^-47 for |r| <= 0.35.
+# 1/1!, ..., 1/12!: (e^r - 1)/r to r^11; the first term left out, r^12/12!, is < 2^-47 for
+# |r| <= 0.35.
 _EXPM1_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(1, 13))
 # Beyond this, e^-x no longer matters to any float32 result (e^-700 ~ 1e-304, 2^k stays normal).
 _EXP_ARG_LIMIT_SINGLE = 700.0

@@ -137,8 +137,8 @@ def tanh_grad(x):
 
 # float32 kernels (NAME_f32, NAME_f32_grad: used for float32 arrays): the same formulas in plain
 # double through ``exp_split``.  All roundings together stay below 2^-45 relative, so the one
-# rounding to float32 gives the correctly rounded result but within 2^-20 ulp of a tie.  t < 2^-1000
-# needs no scaling care: those results are 0 in float32.
+# rounding to float32 gives the correctly rounded result but within 2^-20 ulp of a tie.
+# t < 2^-1000 needs no scaling care: those results are 0 in float32.
 
 @jitable
 def _logistic_single(a):
