@@ -82,17 +82,33 @@ def _sigmoid_grad_scaled(xh, xl):
 
 
 @jitable
+def _exp_neg_abs(x):
+    """e^-|x| as ``exp_reduced`` gives it.  Values and derivatives that need it call this one
+    expression, so that the compiler sees one computation in a fused loop and does it once."""
+    return exp_reduced(-x if x > 0.0 else x, 0.0)
+
+
+@jitable
+def _sigmoid_parts(x):
+    """k, u and w of ``_logistic_parts`` for t = e^-|x|."""
+    k, mh, ml = _exp_neg_abs(x)
+    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
+    return k, uh, ul, wh, wl
+
+
+@jitable
 def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
-    q, e = _sigmoid_scaled(x, 0.0)
-    return scale2_unit(q, e)
+    k, uh, ul, wh, wl = _sigmoid_parts(x)
+    tail = scale2_unit(wh + wl, k)  # the same 2^k as sigmoid_grad's: computed once in a fused loop
+    return tail if x < 0.0 else uh + ul
 
 
 @jitable
 def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)), to full precision in the tails."""
-    q, e = _sigmoid_grad_scaled(x, 0.0)
-    return scale2_unit(q, e)
+    k, uh, ul, wh, wl = _sigmoid_parts(x)
+    return scale2_unit(_dd_product(uh, ul, wh, wl), k)
 
 
 # Below 2^-26, tanh(a) = a - a^3/3 + ... rounds to a.
@@ -242,14 +258,17 @@ def softplus_grad(x, beta):
 @jitable
 def log_sigmoid(x):
     """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|)."""
-    lp = _log1p_exp_neg_abs(x, 0.0)
+    k, mh, ml = _exp_neg_abs(x)
+    lp = log1p_unit(scale2(1.0 + (mh + ml), k))
     return x - lp if x < 0.0 else -lp
 
 
 @jitable
 def log_sigmoid_grad(x):
-    """log_sigmoid'(x) = sigmoid(-x)."""
-    return sigmoid(-x)
+    """log_sigmoid'(x) = sigmoid(-x): 1/(1+t) for x <= 0, t/(1+t) above, t = e^-|x|."""
+    k, uh, ul, wh, wl = _sigmoid_parts(x)
+    tail = scale2_unit(wh + wl, k)
+    return tail if x > 0.0 else uh + ul
 
 
 @jitable
