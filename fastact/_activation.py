@@ -15,18 +15,20 @@ _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dt
 class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
-    def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None):
+    def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None,
+                 light_single=False):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
         # (value, grad) for float32 arrays: float32 kernels where the family has them
         self.single_math = single_math or self.scalar_math
         self.reference = reference  # (value, grad) in plain numpy
         self.memory_bound = memory_bound  # a few operations per element
+        self.light_single = light_single  # its float32 kernels are that cheap too
 
     def light(self, compute):
         """About a nanosecond of work per element in ``compute`` dtype (see _threads.run_split):
-        memory-bound formulas, and float32 kernels of their own."""
-        return self.memory_bound or (compute is _F32 and self.single_math != self.scalar_math)
+        memory-bound formulas, and the cheapest float32 kernels."""
+        return self.memory_bound or (compute is _F32 and self.light_single)
 
 
 class Choice:

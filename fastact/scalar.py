@@ -5,7 +5,7 @@ For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)
 activation's keywords (``leaky_relu(x, alpha)``).  They are numba-compiled functions: call them
 from ``@njit`` code (``parallel=True`` and ``prange`` included) or from plain Python.  They compute
 in float64 and return float64; they are the very functions the array kernels are built from
-(float32 arrays of sigmoid and tanh use cheaper kernels of their own, ``_math.logistic``).
+(float32 arrays of several activations use cheaper float32 kernels of their own, ``NAME_f32``).
 """
 try:
     import numba  # noqa: F401

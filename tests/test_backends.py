@@ -101,13 +101,21 @@ def test_numba_loops_run_a_forms_float32_kernels_on_float32_arrays(variant):
         assert [o[0] for o in outs] == expected and all(o.dtype == dtype for o in outs)
 
 
-def test_float32_kernels_are_wired_for_sigmoid_and_tanh():
-    from fastact._math import logistic
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "softplus", "log_sigmoid", "elu",
+                                  "selu", "celu"])
+def test_float32_kernels_are_wired(name):
+    from fastact._math import exponential, logistic
 
-    assert fastact.sigmoid.forms[None].single_math == (logistic.sigmoid_f32,
-                                                       logistic.sigmoid_f32_grad)
-    assert fastact.tanh.forms[None].single_math == (logistic.tanh_f32, logistic.tanh_f32_grad)
-    assert fastact.relu.forms[None].single_math == fastact.relu.forms[None].scalar_math
+    family = logistic if hasattr(logistic, name + "_f32") else exponential
+    assert fastact.get(name).forms[None].single_math == (getattr(family, name + "_f32"),
+                                                         getattr(family, name + "_f32_grad"))
+
+
+def test_activations_without_float32_kernels_use_their_float64_math():
+    for name in ("relu", "mish", "tanhshrink", "squareplus"):
+        form = fastact.get(name).forms[None]
+        assert form.single_math == form.scalar_math
+    assert fastact.gelu.forms["none"].single_math == fastact.gelu.forms["none"].scalar_math
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gcc's OpenMP: checked on Linux")

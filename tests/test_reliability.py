@@ -222,6 +222,8 @@ def test_which_loops_are_light():
     assert fa.relu.forms[None].light(f64) and fa.softsign.forms[None].light(f64)
     assert not fa.squareplus.forms[None].light(f64)  # a sqrt and a division per element
     assert not fa.sigmoid.forms[None].light(f64) and fa.sigmoid.forms[None].light(f32)
+    assert fa.silu.forms[None].light(f32) and fa.elu.forms[None].light(f32)
+    assert not fa.softplus.forms[None].light(f32)  # its float32 kernel keeps log1p's division
     assert not fa.gelu.forms["none"].light(f32)  # no float32 kernel of its own
 
 

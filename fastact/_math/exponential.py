@@ -7,7 +7,7 @@ reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alph
 scale * alpha, celu'(0) = 1.
 """
 from . import jitable
-from ._fp import exp_reduced, expm1, fast_two_sum, mul_add, scale2, two_prod
+from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2, two_prod
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
 _SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
@@ -87,3 +87,61 @@ def celu_grad(x, alpha):
     qh, ql = _over_alpha(x, alpha)
     k, mh, ml = exp_reduced(qh, ql)
     return 1.0 if x > 0.0 else scale2(1.0 + (mh + ml), k)
+
+
+# float32 kernels (see _math.logistic): e^q - 1 and e^q for q = min(x, 0)/c in plain double.
+
+@jitable
+def _exp_single(x, c):
+    """(e^q - 1, e^q) for q = min(x, 0) / c, in plain double (expm1 without cancellation)."""
+    k, e = exp_split((0.0 if x >= 0.0 else x) / c)  # NaN stays NaN
+    p = pow2(k)
+    return mul_add(p, e, p - 1.0), mul_add(p, e, p)
+
+
+@jitable
+def elu_f32(x, alpha):
+    """ELU for float32 results."""
+    em1, _ = _exp_single(x, 1.0)
+    neg = alpha * em1
+    return x if x > 0.0 else neg
+
+
+@jitable
+def elu_f32_grad(x, alpha):
+    """ELU' for float32 results."""
+    _, ex = _exp_single(x, 1.0)
+    neg = alpha * ex
+    return 1.0 if x > 0.0 else neg
+
+
+@jitable
+def selu_f32(x):
+    """SELU for float32 results."""
+    em1, _ = _exp_single(x, 1.0)
+    neg = _SELU_SCALE_ALPHA[0] * em1
+    return _SELU_SCALE[0] * x if x > 0.0 else neg
+
+
+@jitable
+def selu_f32_grad(x):
+    """SELU' for float32 results."""
+    _, ex = _exp_single(x, 1.0)
+    neg = _SELU_SCALE_ALPHA[0] * ex
+    return _SELU_SCALE[0] if x > 0.0 else neg
+
+
+@jitable
+def celu_f32(x, alpha):
+    """CELU for float32 results (x/alpha rounded once in double: amplified by |x/alpha| <= 700 in
+    e^(x/alpha), still < 2^-43 relative)."""
+    em1, _ = _exp_single(x, alpha)
+    neg = alpha * em1
+    return x if x > 0.0 else neg
+
+
+@jitable
+def celu_f32_grad(x, alpha):
+    """CELU' for float32 results."""
+    _, ex = _exp_single(x, alpha)
+    return 1.0 if x > 0.0 else ex

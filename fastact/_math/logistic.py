@@ -206,6 +206,61 @@ def tanh_f32_grad(x):
 
 
 @jitable
+def _sigmoid_single(x):
+    """(sigmoid(x), sigmoid(-x), t) in plain double, t = e^-|x| (float32 kernels)."""
+    t, u = _logistic_single(-x if x < 0.0 else x)
+    tail = t * u
+    neg = x < 0.0
+    return (tail if neg else u), (u if neg else tail), t
+
+
+@jitable
+def silu_f32(x):
+    """SiLU for float32 results."""
+    s, _, _ = _sigmoid_single(x)
+    return x * s if x != -INF else -0.0
+
+
+@jitable
+def silu_f32_grad(x):
+    """silu' = s (1 + x (1 - s)) for float32 results."""
+    s, s_neg, _ = _sigmoid_single(x)
+    d = s * mul_add(x, s_neg, 1.0)
+    return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
+
+
+@jitable
+def softplus_f32(x, beta):
+    """softplus for float32 results: max(beta x, 0)/beta + log1p(e^-|beta x|)/beta."""
+    bx = beta * x
+    _, _, t = _sigmoid_single(bx)
+    lp = log1p_unit(t) / beta
+    return x + lp if bx > 0.0 else lp
+
+
+@jitable
+def softplus_f32_grad(x, beta):
+    """softplus' = sigmoid(beta x) for float32 results."""
+    s, _, _ = _sigmoid_single(beta * x)
+    return s
+
+
+@jitable
+def log_sigmoid_f32(x):
+    """log_sigmoid for float32 results."""
+    _, _, t = _sigmoid_single(x)
+    lp = log1p_unit(t)
+    return x - lp if x < 0.0 else -lp
+
+
+@jitable
+def log_sigmoid_f32_grad(x):
+    """log_sigmoid' = sigmoid(-x) for float32 results."""
+    _, s_neg, _ = _sigmoid_single(x)
+    return s_neg
+
+
+@jitable
 def silu(x):
     """SiLU (swish) x * sigmoid(x)."""
     q, e = _sigmoid_scaled(x, 0.0)
