@@ -166,17 +166,26 @@ def _logistic_single(a):
 
 
 @jitable
+def _sigmoid_single(x):
+    """(sigmoid(x), sigmoid(-x), t) in plain double, t = e^-|x| (float32 kernels)."""
+    t, u = _logistic_single(-x if x < 0.0 else x)
+    tail = t * u
+    neg = x < 0.0
+    return (tail if neg else u), (u if neg else tail), t
+
+
+@jitable
 def sigmoid_f32(x):
     """sigmoid for float32 results (see above)."""
-    t, u = _logistic_single(-x if x < 0.0 else x)
-    return t * u if x < 0.0 else u
+    s, _, _ = _sigmoid_single(x)
+    return s
 
 
 @jitable
 def sigmoid_f32_grad(x):
-    """sigmoid' = t/(1+t)^2 for float32 results."""
-    t, u = _logistic_single(-x if x < 0.0 else x)
-    return (t * u) * u
+    """sigmoid' = sigmoid(x) sigmoid(-x) = t/(1+t)^2 for float32 results."""
+    s, s_neg, _ = _sigmoid_single(x)
+    return s * s_neg
 
 
 @jitable
@@ -203,15 +212,6 @@ def tanh_f32_grad(x):
     """tanh' = 4t/(1+t)^2 for float32 results."""
     _, t, u = _tanh_single(x)
     return (4.0 * t) * (u * u)
-
-
-@jitable
-def _sigmoid_single(x):
-    """(sigmoid(x), sigmoid(-x), t) in plain double, t = e^-|x| (float32 kernels)."""
-    t, u = _logistic_single(-x if x < 0.0 else x)
-    tail = t * u
-    neg = x < 0.0
-    return (tail if neg else u), (u if neg else tail), t
 
 
 @jitable
