@@ -24,9 +24,10 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 CYSRC = ROOT / "cysrc"
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
-# Replaced in C, as the numba backend replaces them (pow2 and polyval in fastact_fp.h,
-# two_prod and mul_add in _cykernels.pxd): numba and Cython then give the same bits.
-C_REPLACED = {"pow2", "polyval", "two_prod", "mul_add"}
+# Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias and
+# polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and Cython then give
+# the same bits.
+C_REPLACED = {"pow2", "from_subnormal_units", "unbias", "polyval", "two_prod", "mul_add"}
 GENERATED = ROOT / "build" / "cython" / "fastact"
 
 

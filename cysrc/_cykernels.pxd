@@ -9,6 +9,8 @@ from cython cimport floating
 # The building blocks numba also replaces (fastact/_numba_backend.py), with the same results.
 cdef extern from "fastact_fp.h" nogil:
     double pow2 "fastact_pow2" (double kf)
+    double from_subnormal_units "fastact_from_subnormal_units" (double m)
+    double unbias "fastact_unbias" (double b)
     double polyval "fastact_polyval" (double x, const double* coefs)
 
 

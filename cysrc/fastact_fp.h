@@ -20,6 +20,32 @@ static inline double fastact_pow2(double kf) {
     return r;
 }
 
+/* round(m) * 2^-1074 for 0 <= m <= 2^52, from its bits: m + 2^52 holds round(m) in its mantissa,
+   and those are the subnormal's bits.  No floating-point operation has a subnormal result. */
+static inline double fastact_from_subnormal_units(double m) {
+    const double two52 = 4503599627370496.0;
+    double t = m + two52;
+    uint64_t bits, base;
+    memcpy(&bits, &t, sizeof bits);
+    memcpy(&base, &two52, sizeof base);
+    bits -= base;
+    double r;
+    memcpy(&r, &bits, sizeof r);
+    return r;
+}
+
+/* b * 2^-512 for b >= 0 or NaN, as fastact/_math/_fp.py's unbias, with the subnormal test on the
+   bits: a comparison the compiler cannot merge with the clamp's (see unbias there). */
+static inline double fastact_unbias(double b) {
+    const double sub = 0x1p-510;
+    uint64_t bits, sub_bits;
+    memcpy(&bits, &b, sizeof bits);
+    memcpy(&sub_bits, &sub, sizeof sub_bits);
+    double units = fastact_from_subnormal_units(b * 0x1p562);
+    double normal = (b < sub ? sub : b) * 0x1p-512;
+    return (bits & 0x7fffffffffffffffULL) < sub_bits ? units : normal;  /* x86's NaNs are negative */
+}
+
 /* c[0] + c[1] x + ... + c[n-1] x^(n-1), n >= 2, as E(x^2) + x O(x^2), each by Horner's rule with
    FMA: the same operations in the same order as fastact/_math/_fp.py's polyval. */
 static inline double fastact_polyval_n(double x, const double *c, size_t n) {

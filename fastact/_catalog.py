@@ -45,13 +45,15 @@ def _define(name, family, params=(), doc="", choice=None, check=None, memory_bou
 sigmoid = _define("sigmoid", logistic, doc="""Logistic sigmoid g(z) = 1 / (1 + e^-z).
 
 g'(z) = g(z) (1 - g(z)), computed as e^-|z| / (1 + e^-|z|)^2 so that the tail keeps full precision
-(g'(40) = 4.2e-18, not 0).  Within 1 ulp in float64 and float32 for every input.
+(g'(40) = 4.2e-18, not 0).  The value within 1 ulp, the derivative within 2, in float64 and
+float32 for every finite input.
 """)
 
 tanh = _define("tanh", logistic, doc="""Hyperbolic tangent g(z) = tanh(z).
 
 g'(z) = 1 - tanh(z)^2, computed as 4 e^-2|z| / (1 + e^-2|z|)^2 so that the tail keeps full precision
-(g'(20) = 1.7e-17, not 0).  Within 1 ulp in float64 and float32 for every input.
+(g'(20) = 1.7e-17, not 0).  The value within 1 ulp, the derivative within 2, in float64 and
+float32 for every finite input.
 """)
 
 relu = _define("relu", rectifier, doc="""Rectified linear unit g(z) = max(z, 0).

@@ -95,6 +95,24 @@ def _pow2_bits(kf):
     return _float_of_bits((k + 1023) << 52)
 
 
+def _from_subnormal_units_bits(m):
+    # m + 2^52 holds round(m) in its mantissa bits, which are the subnormal's bits as they stand.
+    return _float_of_bits(_bits_of(m + _fp._TWO52) - _bits_of(_fp._TWO52))
+
+
+_SUBNORMAL_BIASED_BITS = int(np.float64(_fp._SUBNORMAL_BIASED).view(np.int64))
+
+
+def _unbias_bits(b):
+    # ``_fp.unbias`` with ``small`` from the bits without the sign (x86's NaNs are negative),
+    # where the integer order is the float order: a comparison LLVM cannot merge with the clamp's.
+    small = (_bits_of(b) & 0x7FFFFFFFFFFFFFFF) < _SUBNORMAL_BIASED_BITS
+    units = _fp.from_subnormal_units(b * _fp._TO_SUBNORMAL_UNITS)
+    sub = _fp._SUBNORMAL_BIASED
+    normal = (sub if b < sub else b) * _fp.UNBIAS
+    return units if small else normal
+
+
 def as_double(x):
     """x as a float64, so the math runs in double for float32 input too (numba's ``float()``
     keeps a float32 a float32).  Plain Python: ``float``; numba: ``np.float64``."""
@@ -110,11 +128,13 @@ def _register_math():
     overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
+    overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
+    overload(_fp.unbias, jit_options=inline)(lambda b: _unbias_bits)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
     # inline="always": numba inlines its IR, so the intrinsic marks the loop itself.
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
-    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add)
+    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias)
     digest = hashlib.sha1()
     for fn in JITABLE:
         digest.update(marshal.dumps(fn.__code__))

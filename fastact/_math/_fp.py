@@ -134,19 +134,6 @@ def scale2(x, kf):
 
 
 @jitable
-def scale2_unit(q, kf):
-    """q * 2^kf for q in [2^-8, 2^8] and integer-valued kf in [-2200, 8], rounded once even into
-    the subnormals: ``scale2`` for the common case of a mantissa-like q, in two factors.
-
-    q * 2^k1 (k1 >= -1000) is normal, so exact; the second factor rounds.  Below 2^-1000 * 2^-1000
-    the result is 0 whatever the exact exponent, so the second factor is clamped there.
-    """
-    k1 = kf if kf > -1000.0 else -1000.0
-    k2 = kf - k1
-    return (q * pow2(k1)) * pow2(k2 if k2 > -1000.0 else -1000.0)
-
-
-@jitable
 def round_to_int(x):
     """x rounded to the nearest integer, as a float (|x| < 2^51)."""
     return (x + _SHIFT) - _SHIFT
@@ -212,6 +199,90 @@ def exp_split(x):
     return k, r * polyval(r, _EXPM1_TAYLOR)
 
 
+# ---- e^-a in plain double with a 2^512 bias: the float64 core of the logistic family.
+# ln 2 to 42 bits: k * _LN2_HI42 is exact for |k| < 2^11, and the low part's contribution
+# (< 2^-33 relative) needs only its first-order term.
+_LN2_HI42 = 0.6931471805598903
+_LN2_LO42 = 5.497923018708371e-14
+# P(r) ~ (e^r - 1 - r) / r^2 on |r| <= 1.002 ln2/2: mpmath.chebyfit, degree 10, relative error
+# 1.4e-18 (so e^r = 1 + r + r^2 P(r) to < 2^-62 before rounding).
+_EXP_POLY = (0.5, 0.1666666666666667, 0.04166666666666667, 0.008333333333326025,
+             0.001388888888888367, 0.00019841269875205077, 2.4801587325822283e-05,
+             2.75572549134867e-06, 2.7557273295539724e-07, 2.5105419192016337e-08,
+             2.091483135138041e-09)
+# e^-a is carried times 2^512, so that no operation on it meets a subnormal (each such operation
+# takes a microcode assist on x86, tens of times the cost of a normal one).
+BIAS = 2.0 ** 512
+UNBIAS = 2.0 ** -512
+# Beyond this e^-a * 2^512 < 2^-640: every result that is built from it underflows far below the
+# subnormals (which is free), and k + 512 stays in pow2's range.
+EXP_BIASED_LIMIT = 800.0
+_SUBNORMAL_BIASED = 2.0 ** (512 - 1022)  # biased values below this unbias to a subnormal
+_TO_SUBNORMAL_UNITS = 2.0 ** (1074 - 512)
+
+
+@jitable
+def exp_neg_biased_parts(a, a_lo):
+    """e^-(a + a_lo) * 2^512 as (h, l), h + l to ~2^-55 relative, for 0 <= a <= 800 and a tiny
+    a_lo (the low part of a double-double argument; NaN passes through); also rh, w and k of the
+    reduction, for callers that need e^-a - 1 exactly when k = 0 (it is rh + w there).
+
+    e^-a = 2^k e^r with k = round(-a/ln2), r = rh + rl, e^rh = (1 + rh) + w, w = rh^2 P(rh),
+    e^rl ~ 1 + rl.  h = 2^(k+512) fl(1 + rh) is exact and |l| < 0.11 h holds every rounding
+    error: the split carries the bits that a plain double exp would round away, so 1/(1 + t)
+    and t/(1 + t) stay near 0.5 ulp without double-double arithmetic.
+    """
+    k = mul_add(-a, _INV_LN2, _SHIFT) - _SHIFT
+    rh = mul_add(k, -_LN2_HI42, -a)  # exact (Cody-Waite)
+    rl = mul_add(k, -_LN2_LO42, -a_lo)  # < 2^-33: its square does not matter
+    u, ue = fast_two_sum(1.0, rh)  # |rh| <= 0.35
+    w = (rh * rh) * polyval(rh, _EXP_POLY)
+    q = ue + w
+    q = mul_add(rl, u + q, q)
+    scale = pow2(k + 512.0)
+    return u * scale, q * scale, rh, w, k
+
+
+@jitable
+def exp_neg_biased(a, a_lo):
+    """(h, l) of ``exp_neg_biased_parts``: e^-(a + a_lo) * 2^512 = h + l."""
+    h, l, _, _, _ = exp_neg_biased_parts(a, a_lo)
+    return h, l
+
+
+@jitable
+def unbias(b):
+    """b * 2^-512 for b >= 0 (or NaN), rounded once, subnormal results included, without a
+    subnormal operation: below 2^-1022 the result's bits are formed as an integer
+    (``from_subnormal_units``).  The numba and C backends replace it by the same selection on an
+    integer comparison of the bits (``unbias_bits``), which the compilers cannot merge with the
+    clamp (with one comparison for both, LLVM folds the clamp away, and the lanes that take the
+    integer path multiply into the subnormals after all)."""
+    small = b < _SUBNORMAL_BIASED
+    units = from_subnormal_units(b * _TO_SUBNORMAL_UNITS)  # overflows (unused) for large b
+    normal = (_SUBNORMAL_BIASED if b < _SUBNORMAL_BIASED else b) * UNBIAS  # NaN passes
+    return units if small else normal
+
+
+@jitable
+def unbias_signed(b):
+    """``unbias`` for either sign."""
+    return math.copysign(unbias(abs(b)), b)
+
+
+_TWO52 = 4503599627370496.0
+
+
+@jitable
+def from_subnormal_units(m):
+    """round(m) * 2^-1074 for 0 <= m <= 2^52: a subnormal (or 2^-1022) from its integer bits.
+
+    Plain Python multiplies (exact); the numba and C backends add 2^52 (which rounds m to an
+    integer) and reinterpret the low bits, so no floating-point operation has a subnormal result.
+    """
+    return ((m + _TWO52) - _TWO52) * 5e-324
+
+
 _LN2 = 0.6931471805599453
 _LN2_TAIL = 2.3190468138462996e-17
 _SQRT2_M1 = 0.41421356237309503
@@ -219,22 +290,32 @@ _ATANH_TAIL = tuple(2.0 / n for n in range(3, 23, 2))  # 2 atanh(s) = 2s + s^3 (
 
 
 @jitable
-def log1p_unit(t):
-    """log(1 + t) for t in [0, 1], about 0.5 ulp; branch-free, so loops using it vectorise.
+def log1p_unit_dd(t):
+    """log(1 + t) for t in [0, 1] as a double-double (hi + lo to ~2^-57 relative); branch-free,
+    so loops using it vectorise.
 
     log(1+t) = 2 atanh(s) with s = t/(2+t), or ln 2 + 2 atanh(s) with s = (t-1)/(t+3) above
     sqrt(2)-1, so |s| <= 0.172.  s is kept in double-double; the atanh series to s^21 leaves
     < 2^-58.
     """
     big = t > _SQRT2_M1
-    num = t - 1.0 if big else t  # exact (Sterbenz) when big
+    num, num_err = fast_two_sum(-1.0, t)  # t - 1 is exact only from t = 1/2 (Sterbenz)
+    num = num if big else t
+    num_err = num_err if big else 0.0
     dh, dl = fast_two_sum(3.0 if big else 2.0, t)  # t <= 1
     inv = 1.0 / dh
     sh = num * inv
     p, e = two_prod(sh, dh)
-    sl = (((num - p) - e) - sh * dl) * inv  # s = sh + sl to ~2^-106
+    sl = ((((num - p) - e) + num_err) - sh * dl) * inv  # s = sh + sl to ~2^-106
     s2 = sh * sh
     q = polyval(s2, _ATANH_TAIL)
     tail = 2.0 * sl + q * s2 * sh
     hi, lo = two_sum(_LN2 if big else 0.0, 2.0 * sh)
-    return hi + (lo + tail + (_LN2_TAIL if big else 0.0))
+    return hi, lo + tail + (_LN2_TAIL if big else 0.0)
+
+
+@jitable
+def log1p_unit(t):
+    """log(1 + t) for t in [0, 1], about 0.5 ulp (see ``log1p_unit_dd``)."""
+    hi, lo = log1p_unit_dd(t)
+    return hi + lo

@@ -1,23 +1,26 @@
 """The logistic family: sigmoid, tanh and what is built from them (SiLU, softplus, log-sigmoid,
 Mish, tanhshrink).
 
-Everything is written through t = e^(-a), a = |z| (sigmoid) or 2|z| (tanh), carried as
-t = 2^k (1 + m) with m in double-double (see ``_fp.exp_reduced``):
+Everything is written through t = e^(-a), a = |z| (sigmoid) or 2|z| (tanh):
 
     sigmoid(z)  = 1/(1+t)        (z >= 0)     t/(1+t)     (z < 0)
     sigmoid'(z) = t/(1+t)^2                   (= s(1-s) without the cancellation)
-    tanh(|z|)   = (1-t)/(1+t)                 1-t = -m exactly when k = 0, so small |z| keeps its bits
+    tanh(|z|)   = (1-t)/(1+t)                 1-t = -(e^r - 1) exactly when k = 0: small |z| keeps its bits
     tanh'(z)    = 4t/(1+t)^2                  (= 1-tanh^2 without the cancellation)
 
 so that the tails (sigmoid'(40) ~ e^-40, tanh'(20) ~ 4e^-40) keep full precision and nothing
-overflows for any input.  Results that can fall into the subnormal range are computed as
-q * 2^k with q near 1 and scaled last (``scale2``), so they are rounded once.
+overflows for any input.  sigmoid, tanh and their derivatives run on the plain-double core
+(``_fp.exp_neg_biased``: t carried as head + tail times 2^512, ~0.5 ulp for the values, ~1.5 for
+the derivatives, no subnormal operation); the rest still carry t = 2^k (1 + m) with m in
+double-double (``_fp.exp_reduced``), scaled last (``scale2``) so subnormal results round once.
 """
 import math
 
 from . import jitable
-from ._fp import (INF, dd_add_d, dd_div, dd_square, exp_reduced, exp_split, fast_two_sum,
-                  log1p_unit, mul_add, polyval, pow2, scale2, scale2_unit, two_prod, two_sum)
+from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_square, exp_neg_biased,
+                  exp_neg_biased_parts, exp_reduced, exp_split, fast_two_sum, log1p_unit,
+                  log1p_unit_dd, mul_add, polyval, pow2, scale2, two_prod, two_sum,
+                  unbias, unbias_signed)
 
 # Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
 _K_MIN = -1000.0
@@ -82,33 +85,91 @@ def _sigmoid_grad_scaled(xh, xl):
 
 
 @jitable
-def _exp_neg_abs(x):
-    """e^-|x| as ``exp_reduced`` gives it.  Values and derivatives that need it call this one
-    expression, so that the compiler sees one computation in a fused loop and does it once."""
-    return exp_reduced(-x if x > 0.0 else x, 0.0)
+def _logistic_biased(a, a_lo):
+    """For t = e^-(a + a_lo), a >= 0: 1/(1+t) = r0 + re and t/(1+t) * 2^512 = p + c, each a
+    pair good to ~2^-55 relative (t's own error: rounded, ~0.5 ulp), and t * 2^512 = h + l.
+
+    t = (h + l) 2^-512 from ``exp_neg_biased``; 1 + t = hs + ls by Fast2Sum (t's head is kept
+    >= 2^-900: below that t does not change 1 + t); the exact residual eps = 1 - r0 (hs + ls)
+    corrects r0 = 1/(hs + ls) and t * r0 alike (one division, no double-double arithmetic).
+    """
+    beyond = a > EXP_BIASED_LIMIT
+    h, l = exp_neg_biased(EXP_BIASED_LIMIT if beyond else a, 0.0 if beyond else a_lo)  # NaN passes
+    hs, e = fast_two_sum(1.0, (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS)
+    ls = mul_add(l, UNBIAS, e)  # a tiny product, but a normal result: no subnormal operation
+    r0 = 1.0 / (hs + ls)
+    eps = mul_add(-r0, ls, mul_add(-r0, hs, 1.0))
+    p, pe = two_prod(h, r0)
+    return r0, r0 * eps, p, mul_add(p, eps, mul_add(l, r0, pe)), h, l
+
+
+_T_HEAD_MIN = 2.0 ** (512 - 900)
 
 
 @jitable
-def _sigmoid_parts(x):
-    """k, u and w of ``_logistic_parts`` for t = e^-|x|."""
-    k, mh, ml = _exp_neg_abs(x)
-    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
-    return k, uh, ul, wh, wl
+def _sigmoid_pair(x):
+    """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 + re, sigmoid(-|x|) = (p + c) 2^-512.
+    The value and the derivative share it (in a fused loop the compiler does it once)."""
+    return _logistic_biased(-x if x < 0.0 else x, 0.0)
 
 
 @jitable
 def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
-    k, uh, ul, wh, wl = _sigmoid_parts(x)
-    tail = scale2_unit(wh + wl, k)  # the same 2^k as sigmoid_grad's: computed once in a fused loop
-    return tail if x < 0.0 else uh + ul
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    return r0 + re if x >= 0.0 else unbias(p + c)
 
 
 @jitable
 def sigmoid_grad(x):
-    """sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)), to full precision in the tails."""
-    k, uh, ul, wh, wl = _sigmoid_parts(x)
-    return scale2_unit(_dd_product(uh, ul, wh, wl), k)
+    """sigmoid'(x) = sigmoid(x) sigmoid(-x), to full precision in the tails."""
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    return unbias((p + c) * (r0 + re))
+
+
+@jitable
+def _tanh_parts(x):
+    """(tanh |x|, tanh'(x) * 2^512) through t = e^-2|x|: tanh = (1-t)/(1+t), tanh' = 4t/(1+t)^2.
+
+    1 - t is formed as hs - t's parts, exactly enough; when k = 0 (|x| < ln2/4) it is -(rh + w)
+    from the exponential's own reduction, so small |x| keeps its relative precision.
+    """
+    a = -x if x < 0.0 else x
+    a = _TANH_LIMIT if a > _TANH_LIMIT else a  # NaN passes
+    h, l, rh, w, k = exp_neg_biased_parts(a + a, 0.0)
+    t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS
+    hs, e = fast_two_sum(1.0, t_head)
+    ls = mul_add(l, UNBIAS, e)  # 1 + t = hs + ls
+    nh, ne = fast_two_sum(1.0, -t_head)
+    nl = mul_add(l, -UNBIAS, ne)  # 1 - t = nh + nl
+    small = k == 0.0
+    nh = -rh if small else nh
+    nl = -w if small else nl
+    r0 = 1.0 / (hs + ls)
+    eps = mul_add(-r0, ls, mul_add(-r0, hs, 1.0))
+    r = mul_add(r0, eps, r0)
+    p, pe = two_prod(nh, r0)
+    th = p + mul_add(nl, r, mul_add(p, eps, pe))  # r, not r0, with nl: nl may dominate
+    q, qe = two_prod(h, r0)
+    s = q + mul_add(q, eps, mul_add(l, r0, qe))  # t/(1+t) * 2^512
+    return th, s * (4.0 * r)
+
+
+_TANH_LIMIT = 0.5 * EXP_BIASED_LIMIT
+
+
+@jitable
+def tanh(x):
+    """Hyperbolic tangent."""
+    th, _ = _tanh_parts(x)
+    return math.copysign(th, x)
+
+
+@jitable
+def tanh_grad(x):
+    """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
+    _, d = _tanh_parts(x)
+    return unbias(d)
 
 
 # Below 2^-26, tanh(a) = a - a^3/3 + ... rounds to a.
@@ -118,7 +179,8 @@ _TANH_TINY = 1.4901161193847656e-08
 @jitable
 def _tanh_u(a):
     """u = 1/(1 + e^-2a) as a double-double, for a >= 0: tanh(a) = (1-t)/(1+t) = 2u - 1, where
-    2 uh - 1 is exact (uh in [1/2, 1]), so the absolute error is ~2^-104."""
+    2 uh - 1 is exact (uh in [1/2, 1]), so the absolute error is ~2^-104 (for tanhshrink, whose
+    x - tanh(x) cancels)."""
     k, mh, ml = exp_reduced(-2.0 * a, 0.0)
     dh, dl = _one_plus_t(k, mh, ml)
     return _reciprocal(dh, dl, 1.0 / dh)
@@ -131,24 +193,6 @@ def _tanh_abs_dd(a):
     th, tl = two_sum(2.0 * uh - 1.0, 2.0 * ul)
     tiny = a < _TANH_TINY
     return (a if tiny else th), (0.0 if tiny else tl)
-
-
-@jitable
-def tanh(x):
-    """Hyperbolic tangent."""
-    a = -x if x < 0.0 else x
-    uh, ul = _tanh_u(a)
-    th = (2.0 * uh - 1.0) + 2.0 * ul
-    return math.copysign(a if a < _TANH_TINY else th, x)
-
-
-@jitable
-def tanh_grad(x):
-    """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
-    a = -x if x < 0.0 else x
-    k, mh, ml = exp_reduced(-2.0 * a, 0.0)
-    uh, ul, wh, wl = _logistic_parts(k, mh, ml)
-    return scale2_unit(_dd_product(uh, ul, wh, wl), k + 2.0)
 
 
 # float32 kernels (NAME_f32, NAME_f32_grad: used for float32 arrays): the same formulas in plain
@@ -262,20 +306,28 @@ def log_sigmoid_f32_grad(x):
 
 @jitable
 def silu(x):
-    """SiLU (swish) x * sigmoid(x)."""
-    q, e = _sigmoid_scaled(x, 0.0)
-    y = scale2(x * q, e)  # scaled last: silu(-740) is subnormal and still rounded once
-    return y if x != -INF else -0.0
+    """SiLU (swish) x * sigmoid(x): x times the double-double sigmoid, rounded (about) once."""
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    pos = x >= 0.0
+    xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT  # below, x e^x is 0 anyway
+    vh, vl = two_prod(xc, r0 if pos else p)
+    v = vh + mul_add(xc, re if pos else c, vl)
+    v = v if pos else unbias_signed(v)
+    return v if x < 1e300 else x  # (x * r0 would overflow in two_prod's residual)
 
 
 @jitable
 def silu_grad(x):
-    """silu'(x) = sigmoid(x) + x * sigmoid'(x)."""
-    qv, ev = _sigmoid_scaled(x, 0.0)
-    qg, eg = _sigmoid_grad_scaled(x, 0.0)
-    # x < 0: both carry the same 2^k, so combine first and scale once; x >= 0: no scaling.
-    neg = x < 0.0
-    d = scale2(mul_add(x, qg, qv), eg) if neg else mul_add(x, scale2(qg, eg), qv)
+    """silu'(x) = s (1 + x (1 - s)), s = sigmoid(x): for x >= 0 s + x s(1-s), for x < 0
+    s (1 + x sigmoid(-x)), whose second factor crosses 0 at x = -1.278 (the absolute rule)."""
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    r = r0 + re
+    xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT
+    f = mul_add(xc, r0, mul_add(xc, re, 1.0))  # 1 + x sigmoid(-x) for x < 0
+    dh, dl = two_prod(p, f)
+    neg = unbias_signed(dh + mul_add(c, f, dl))
+    pos = mul_add(x, unbias((p + c) * r), r)
+    d = neg if x < 0.0 else pos
     return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
 
 
@@ -286,44 +338,70 @@ def _beta_times(beta, z):
     return xh, (xl if abs(xh) < 1e300 else 0.0)
 
 
+# Below t = 2^-60, log(1 + t) = t (1 - t/2 + ...) is t to 2^-61 relative.
+_LOG1P_LINEAR_BIASED = 2.0 ** (512 - 60)
+
+
 @jitable
-def _log1p_exp_neg_abs(xh, xl):
-    """log(1 + e^-|x|) for a double-double x."""
-    ah, al = _abs_dd(xh, xl)
-    k, mh, ml = exp_reduced(-ah, -al)
-    return log1p_unit(scale2(1.0 + (mh + ml), k))
+def _log1p_t(h, l, r0, re):
+    """log(1 + t) as a double-double for t = (h + l) 2^-512 <= 1, 1/(1+t) = r0 + re, where
+    h >= _LOG1P_LINEAR_BIASED; below, callers take t itself (and the inputs here are clamped,
+    so that this branch meets no subnormal either)."""
+    small = h < _LOG1P_LINEAR_BIASED
+    th, tl = fast_two_sum(_LOG1P_LINEAR_BIASED if small else h, l * (0.0 if small else 1.0))
+    lh, ll = log1p_unit_dd(th * UNBIAS)
+    # the rounding error of t enters to first order: log(1 + t + dt) = log(1 + t) + dt/(1 + t)
+    return lh, mul_add(tl * UNBIAS, r0 + re, ll)
+
+
+@jitable
+def _dd_div_d(ah, al, b):
+    """(ah + al) / b as a double-double."""
+    q = ah / b
+    return q, (mul_add(-q, b, ah) + al) / b
 
 
 @jitable
 def softplus(x, beta):
-    """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold)."""
+    """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold):
+    max(beta x, 0)/beta + log1p(e^-|beta x|)/beta, with log1p and the division in double-double."""
     xh, xl = _beta_times(beta, x)
-    lp = _log1p_exp_neg_abs(xh, xl) / beta
-    return x + lp if xh > 0.0 else lp  # max(beta x, 0)/beta + log1p(e^-|beta x|)/beta
+    ah, al = _abs_dd(xh, xl)
+    r0, re, _, _, h, l = _logistic_biased(ah, al)
+    lh, ll = _log1p_t(h, l, r0, re)
+    qh, ql = _dd_div_d(lh, ll, beta)
+    sh, sl = two_sum(x if xh > 0.0 else 0.0, qh)
+    big = sh + (sl + ql)
+    th, tl = _dd_div_d(h, l, beta)
+    tiny = x if xh > 0.0 else unbias(th + tl)  # x + (below half an ulp of x) is x
+    return tiny if h < _LOG1P_LINEAR_BIASED else big
 
 
 @jitable
 def softplus_grad(x, beta):
-    """softplus'(x) = sigmoid(beta x)."""
+    """softplus'(x) = sigmoid(beta x), with beta x exact."""
     xh, xl = _beta_times(beta, x)
-    q, e = _sigmoid_scaled(xh, xl)
-    return scale2_unit(q, e)
+    ah, al = _abs_dd(xh, xl)
+    r0, re, p, c, _, _ = _logistic_biased(ah, al)
+    return r0 + re if xh >= 0.0 else unbias(p + c)
 
 
 @jitable
 def log_sigmoid(x):
-    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|)."""
-    k, mh, ml = _exp_neg_abs(x)
-    lp = log1p_unit(scale2(1.0 + (mh + ml), k))
-    return x - lp if x < 0.0 else -lp
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), log1p in double-double."""
+    r0, re, _, _, h, l = _sigmoid_pair(x)
+    lh, ll = _log1p_t(h, l, r0, re)
+    sh, sl = two_sum(x if x < 0.0 else 0.0, -lh)
+    big = sh + (sl - ll)
+    tiny = x if x < 0.0 else -unbias(h + l)
+    return tiny if h < _LOG1P_LINEAR_BIASED else big
 
 
 @jitable
 def log_sigmoid_grad(x):
     """log_sigmoid'(x) = sigmoid(-x): 1/(1+t) for x <= 0, t/(1+t) above, t = e^-|x|."""
-    k, uh, ul, wh, wl = _sigmoid_parts(x)
-    tail = scale2_unit(wh + wl, k)
-    return tail if x > 0.0 else uh + ul
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    return unbias(p + c) if x > 0.0 else r0 + re
 
 
 @jitable

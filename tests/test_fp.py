@@ -1,0 +1,84 @@
+"""The plain-double exp core and the subnormal-free scaling, in plain Python and compiled by numba
+(the numba backend replaces some building blocks by bit operations; both must agree exactly)."""
+import mpmath
+import numpy as np
+import pytest
+
+from fastact._math import _fp
+
+numba = pytest.importorskip("numba")
+from fastact import _numba_backend  # noqa: E402
+
+if _numba_backend._fingerprint is None:  # the backend registers the math on its first loop
+    _numba_backend._register_math()
+
+
+@numba.njit
+def _unbias_all(b, out):
+    for i in range(b.size):
+        out[i] = _fp.unbias(b[i])
+
+
+@numba.njit
+def _exp_all(a, h, l):
+    for i in range(a.size):
+        h[i], l[i] = _fp.exp_neg_biased(a[i], 0.0)
+
+
+def _biased_values(seed):
+    rng = np.random.default_rng(seed)
+    # every magnitude whose unbiased value is normal, subnormal or below the subnormals
+    b = 2.0 ** rng.uniform(-600, 40, 4000) * rng.uniform(1, 2, 4000)
+    edges = [0.0, 2.0 ** -510, np.nextafter(2.0 ** -510, 0), np.nextafter(2.0 ** -510, 1),
+             2.0 ** -562, 2.0 ** -563, 1.5 * 2.0 ** -563, 2.0 ** -563 * 1.0000001, 1.0, 2.0 ** 500]
+    return np.concatenate([b, edges])
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_unbias_rounds_once_into_the_subnormals(compiled):
+    """unbias(b) == b * 2^-512 correctly rounded (np.ldexp rounds once), subnormals included."""
+    b = _biased_values(1)
+    want = np.ldexp(b, -512)
+    if compiled:
+        got = np.empty_like(b)
+        _unbias_all(b, got)
+    else:
+        got = np.array([_fp.unbias(float(x)) for x in b])
+    assert np.array_equal(got, want)
+    assert (want < np.finfo(np.float64).tiny).sum() > 500  # the subnormal range is exercised
+
+
+def test_unbias_passes_nan_of_either_sign():
+    """x86 arithmetic makes NaNs with the sign bit set."""
+    nans = np.array([np.nan, -np.nan])
+    got = np.empty_like(nans)
+    _unbias_all(nans, got)
+    assert np.isnan(got).all() and all(np.isnan(_fp.unbias(float(x))) for x in nans)
+    assert np.signbit(nans).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_exp_neg_biased_carries_extra_bits(compiled):
+    """h + l = e^-a * 2^512 to ~2^-55 relative: the roundings are all in the small part l, so
+    1/(1+t) and t/(1+t) keep ~0.5 ulp.  (A plain double exp would be 2^-53 at best.)"""
+    rng = np.random.default_rng(2)
+    a = np.concatenate([rng.uniform(0, 800, 1500), 10.0 ** rng.uniform(-20, 0, 300), [0.0, 800.0]])
+    if compiled:
+        h, l = np.empty_like(a), np.empty_like(a)
+        _exp_all(a, h, l)
+    else:
+        h, l = map(np.array, zip(*[_fp.exp_neg_biased(float(x), 0.0) for x in a]))
+    mpmath.mp.prec = 200
+    worst = max(abs((mpmath.mpf(hi) + mpmath.mpf(lo)) * mpmath.mpf(2) ** -512
+                    / mpmath.exp(-mpmath.mpf(x)) - 1) for x, hi, lo in zip(a, h, l))
+    assert worst < 2.0 ** -54, float(worst)
+    assert np.all(np.abs(l) <= 0.11 * h)  # l is the small part (r^2/2 / (1 + r) at r = -ln2/2)
+
+
+def test_log1p_unit_below_one_half():
+    """t - 1 is inexact for t < 1/2 (Sterbenz): log1p_unit_dd keeps its rounding error."""
+    mpmath.mp.prec = 200
+    t = np.linspace(0.4143, 0.4999, 400)
+    worst = max(abs((mpmath.mpf(hi) + mpmath.mpf(lo)) / mpmath.log1p(mpmath.mpf(x)) - 1)
+                for x in t for hi, lo in [_fp.log1p_unit_dd(float(x))])
+    assert worst < 2.0 ** -56, float(worst)  # was 2^-53.5 with t - 1 rounded
