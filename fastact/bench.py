@@ -3,7 +3,9 @@
 For each activation and size, the time of ``value_and_grad`` (value and derivative into
 preallocated buffers) in ns/element, next to the same work done the naive numpy way, measured
 side by side in one run.  Results are medians of repeated runs; timings on a busy machine are
-noisy, so compare ratios, not absolute times.
+noisy, so compare ratios, not absolute times.  With ``--peers``, each peer library is timed in a
+process of its own, on the same inputs and thread count: in one process, PyTorch's OpenMP threads
+and fastact's compete, and the figures would depend on the order.
 """
 import argparse
 import importlib.util
@@ -212,6 +214,26 @@ def _peer_torch(name, z, y, dy):
         def run():
             aten.leaky_relu.out(tz, 0.01, out=ty)
             aten.leaky_relu_backward.grad_input(ones, tz, 0.01, False, grad_input=tdy)
+    elif name == "silu":
+        def run():
+            aten.silu.out(tz, out=ty)
+            aten.silu_backward.grad_input(ones, tz, grad_input=tdy)
+    elif name == "softplus":
+        def run():
+            aten.softplus.out(tz, 1.0, 20.0, out=ty)
+            aten.softplus_backward.grad_input(ones, tz, 1.0, 20.0, grad_input=tdy)
+    elif name == "gelu":
+        def run():
+            aten.gelu.out(tz, out=ty)
+            aten.gelu_backward.grad_input(ones, tz, grad_input=tdy)
+    elif name == "elu":
+        def run():
+            aten.elu.out(tz, 1.0, 1.0, 1.0, out=ty)
+            aten.elu_backward.grad_input(ones, 1.0, 1.0, 1.0, False, tz, grad_input=tdy)
+    elif name == "mish":
+        def run():
+            aten.mish.out(tz, out=ty)
+            aten.mish_backward(ones, tz)  # no out= variant: torch allocates this one
     else:
         return None
     return run
@@ -339,18 +361,42 @@ def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
         naive = NAIVE[name]
         t_fast = median_time(lambda: act.value_and_grad(z, out=(y, dy)), repeats)
         t_naive = median_time(lambda: naive(z, y, dy), repeats)
-        row = {"activation": name, "n": n, "dtype": np.dtype(dtype).name,
-               "fastact_ns": t_fast / n * 1e9, "numpy_ns": t_naive / n * 1e9,
-               "speedup": t_naive / t_fast, "peers_ns": {}}
-        for peer, factory in peers.items():
-            fn = factory(name, z, y, dy)
-            if fn is not None:
-                row["peers_ns"][peer] = median_time(fn, repeats) / n * 1e9
-        rows.append(row)
+        rows.append({"activation": name, "n": n, "dtype": np.dtype(dtype).name,
+                     "fastact_ns": t_fast / n * 1e9, "numpy_ns": t_naive / n * 1e9,
+                     "speedup": t_naive / t_fast, "peers_ns": {}})
+    for j, peer in enumerate(peers):
+        if progress:
+            _progress(total, total, f"peer {peer} ({j + 1}/{len(peers)})")
+        for (name, n), ns in time_peer_in_subprocess(peer, names, sizes, dtype, repeats).items():
+            next(r for r in rows if r["activation"] == name and r["n"] == n)["peers_ns"][peer] = ns
     if progress:
         _progress(total, total, "done")
         sys.stderr.write("\n")
     return rows
+
+
+def time_peer(peer, names, sizes, dtype, repeats):
+    """{(activation, n): ns/element} of one peer, in this process, on ``run``'s inputs."""
+    warm_allocator()
+    out = {}
+    for name in names:
+        for n in sizes:
+            z = inputs(n, dtype)
+            y, dy = np.empty_like(z), np.empty_like(z)
+            fn = PEERS[peer](name, z, y, dy)
+            if fn is not None:
+                out[(name, n)] = median_time(fn, repeats) / n * 1e9
+    return out
+
+
+def time_peer_in_subprocess(peer, names, sizes, dtype, repeats):
+    """``time_peer`` in a fresh interpreter with this process's thread count (see the module
+    docstring for why)."""
+    cmd = [sys.executable, "-m", "fastact.bench", "--peer-worker", peer, "--threads",
+           str(fa.get_num_threads()), "--activations", ",".join(names), "--sizes",
+           ",".join(map(str, sizes)), "--dtype", np.dtype(dtype).name, "--repeats", str(repeats)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return {(name, n): ns for name, n, ns in json.loads(res.stdout)}
 
 
 def _progress(done, total, label):
@@ -463,7 +509,17 @@ def main(argv=None):
     parser.add_argument("--cold-start", action="store_true",
                         help="also time fresh interpreters: import numba, import fastact, "
                              "first call")
+    parser.add_argument("--threads", type=int, help="thread count (default: fastact's, all cores)")
+    parser.add_argument("--peer-worker", metavar="PEER", choices=list(PEERS),
+                        help=argparse.SUPPRESS)  # internal: time one peer, print JSON
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        fa.set_num_threads(args.threads)
+    if args.peer_worker:
+        times = time_peer(args.peer_worker, args.activations, args.sizes, np.dtype(args.dtype),
+                          args.repeats)
+        print(json.dumps([[name, n, ns] for (name, n), ns in times.items()]))
+        return 0
     if args.backend:
         try:
             _backends.name = _backends.select(args.backend)

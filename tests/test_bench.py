@@ -1,6 +1,9 @@
 """The benchmark table (the README's first line): it runs, times what it says, and the naive
 numpy baseline does the same work as fastact."""
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -49,3 +52,27 @@ def test_peers_include_the_copy_floor(capsys):
     assert bench.main(["--sizes", "1e3", "--activations", "relu", "--repeats", "1",
                        "--peers"]) == 0
     assert "copy floor" in capsys.readouterr().out
+
+
+def test_peers_are_timed_in_processes_of_their_own():
+    """In one process PyTorch's OpenMP threads and fastact's compete: each peer gets a fresh
+    interpreter, so none of them is imported where fastact is timed."""
+    code = ("import sys; from fastact import bench; "
+            "rows = bench.run(['relu'], [1000], 'float64', 1, progress=False, "
+            "peers={'numba+libm': None, 'copy floor': None}); "
+            "print(sorted(rows[0]['peers_ns'])); "
+            "print('numba.core.registry' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, FASTACT_BACKEND="numpy"))
+    assert res.returncode == 0, res.stderr
+    peers, numba_here = res.stdout.split("\n")[:2]
+    assert peers == "['copy floor', 'numba+libm']"
+    assert numba_here == "False"  # the numba+libm peer compiled and ran elsewhere
+
+
+def test_peer_worker_prints_its_times_as_json(capsys):
+    assert bench.main(["--peer-worker", "copy floor", "--threads", "1", "--sizes", "1e3,2e3",
+                       "--activations", "relu", "--repeats", "1"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [(name, n) for name, n, _ in got] == [("relu", 1000), ("relu", 2000)]
+    assert all(ns > 0 for _, _, ns in got)
