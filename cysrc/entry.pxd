@@ -44,6 +44,40 @@ cdef inline void split(int kid, int variant, int nthreads, const floating[:] a,
                  at(pd, sd, lo) if pd != NULL else NULL, sd, p0, p1)
 
 
+# A loop compiled elsewhere (the numba backend's, as a C function): pointers to the operands'
+# first elements (b, d: NULL where the variant has none), the element count, two parameters.
+ctypedef void (*chunk_loop)(void *a, void *b, void *c, void *d, Py_ssize_t n, double p0,
+                            double p1) noexcept nogil
+
+
+cdef inline void split_chunks(size_t loop, int variant, int nthreads, const floating[::1] a,
+                              const floating[::1] b, floating[::1] c, floating[::1] d, double p0,
+                              double p1) noexcept nogil:
+    """Run ``loop`` over one contiguous chunk per thread of this extension's OpenMP team, which
+    starts in microseconds where a pool of Python threads takes tens: the numba backend's loops
+    split this way wherever the extension has OpenMP (operands as in ``split``, contiguous)."""
+    cdef chunk_loop fn = <chunk_loop><void *>loop
+    cdef Py_ssize_t n = a.shape[0], size = sizeof(floating)
+    cdef char *pa = <char *>&a[0]
+    cdef char *pb = <char *>&b[0] if variant == BACKWARD else NULL
+    cdef char *pc = <char *>&c[0]
+    cdef char *pd = <char *>&d[0] if variant == VALUE_AND_GRAD else NULL
+    cdef int team, t
+    cdef Py_ssize_t lo, hi
+    with parallel(num_threads=nthreads):
+        team = team_size()
+        t = threadid()
+        lo = chunk_start(n, t, team)
+        hi = chunk_start(n, t + 1, team)
+        fn(pa + lo * size, pb + lo * size if pb != NULL else NULL, pc + lo * size,
+           pd + lo * size if pd != NULL else NULL, hi - lo, p0, p1)
+
+
+cpdef void run_chunks(size_t loop, int variant, int nthreads, const floating[::1] a,
+                      const floating[::1] b, floating[::1] c, floating[::1] d, double p0,
+                      double p1)
+
+
 # The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.
 cpdef void apply(int kid, int variant, int nthreads, const floating[:] a, const floating[:] b,
                  floating[:] c, floating[:] d, double p0, double p1)

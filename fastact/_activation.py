@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import _backends
-from ._threads import PARALLEL_MIN_SIZE
+from ._threads import OPENMP_MIN_SIZE
 from ._ufunc import _owner, as_input, check_out, execute, may_overlap
 
 _F32 = np.dtype(np.float32)
@@ -253,13 +253,13 @@ _WRITEABLE = 0x400
 def _direct_ok(a):
     """``a`` can go straight to a loop, serially: an ndarray (no subclass) of at least one
     dimension, float32 or float64 in native order (its own compute and result dtype),
-    C-contiguous, aligned, and below the size that is split across threads."""
+    C-contiguous, aligned, and below the smallest size that is split across threads."""
     if type(a) is not np.ndarray:
         return False
     dt = a.dtype
     want = _C_CONTIGUOUS_ALIGNED
     return ((dt is _F64 or dt is _F32) and a.flags.num & want == want and 0 < a.ndim
-            and a.size < PARALLEL_MIN_SIZE)
+            and a.size < OPENMP_MIN_SIZE)
 
 
 def _direct_outs(out, z):

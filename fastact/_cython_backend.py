@@ -40,3 +40,21 @@ def build_loop(form, variant):
             apply(kid, _BACKWARD, n, g, z, out, None, *params(p))
     loop.openmp = _cykernels.OPENMP
     return loop
+
+
+def run_chunks(address, variant, arrays, params, nthreads):
+    """Run a loop compiled elsewhere as a C function (the numba backend's, see
+    ``_numba_backend._chunk_addresses``) on this extension's OpenMP team, over 1-D contiguous
+    ``arrays`` in the loop's order."""
+    if variant == "value_and_grad":
+        (a, c, d), b = arrays, None
+    elif variant == "backward":
+        (a, b, c), d = arrays, None
+    else:
+        (a, c), b, d = arrays, None, None
+    p0, p1 = (tuple(params) + (0.0, 0.0))[:2]
+    _cykernels.run_chunks(address, _VARIANT_CODES[variant], nthreads, a, b, c, d, p0, p1)
+
+
+_VARIANT_CODES = {"value": _VALUE, "grad": _GRAD, "value_and_grad": _VALUE_AND_GRAD,
+                  "backward": _BACKWARD}

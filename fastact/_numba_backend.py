@@ -202,6 +202,53 @@ def _backward_loop(grad):
     return loop
 
 
+# What the Cython extension's ``run_chunks`` calls (cysrc/entry.pxd, ``chunk_loop``).
+_CHUNK_SIGNATURE = types.void(types.voidptr, types.voidptr, types.voidptr, types.voidptr,
+                              types.intp, types.float64, types.float64)
+
+
+def _chunk_entry(loop, variant, arity, dtype):
+    """``loop`` behind the C signature above: operands as pointers (value, grad: a -> c;
+    value_and_grad: a -> c, d; backward: a, b -> c), then n and two parameters, of which the
+    first ``arity`` are passed on."""
+    carray = numba.carray
+    if variant in ("value", "grad"):
+        def entry(a, b, c, d, n, p0, p1):
+            loop(carray(a, n, dtype), carray(c, n, dtype), *(p0, p1)[:arity])
+    elif variant == "value_and_grad":
+        def entry(a, b, c, d, n, p0, p1):
+            loop(carray(a, n, dtype), carray(c, n, dtype), carray(d, n, dtype),
+                 *(p0, p1)[:arity])
+    else:
+        def entry(a, b, c, d, n, p0, p1):
+            loop(carray(a, n, dtype), carray(b, n, dtype), carray(c, n, dtype),
+                 *(p0, p1)[:arity])
+    return entry
+
+
+def _chunk_addresses(loop, form, variant):
+    """dtype -> the address of ``loop`` compiled as a C function (on first use, cached on disk
+    where possible), for the Cython extension's OpenMP team to run (``_threads.run_split``)."""
+    addresses = {}
+
+    def address(dtype):
+        found = addresses.get(dtype)
+        if found is None:
+            arity = form.scalar_math[0].__code__.co_argcount - 1  # parameters after x
+            entry = _chunk_entry(loop, variant, arity, np.dtype(dtype))
+            name = f"{form.kernel_name}_{variant}_{np.dtype(dtype).name}_chunks"
+            entry.__name__ = name
+            entry.__qualname__ = f"{name}_{_fingerprint}"
+            try:
+                fn = numba.cfunc(_CHUNK_SIGNATURE, cache=True, **_JIT_OPTIONS)(entry)
+            except RuntimeError:  # no cache locator (read-only install): in memory
+                fn = numba.cfunc(_CHUNK_SIGNATURE, **_JIT_OPTIONS)(entry)
+            found = addresses[dtype] = (fn.address, fn)  # fn keeps the code alive
+        return found[0]
+
+    return address
+
+
 def build_loop(form, variant, cache=True):
     """Compile the loop for an activation ``form`` and ``variant`` (value, grad, value_and_grad,
     backward); ``cache=False`` compiles in memory (numba can inspect only what it compiled)."""
@@ -219,4 +266,7 @@ def build_loop(form, variant, cache=True):
         py_func = _backward_loop(grad)
     if not cache:
         return numba.njit(**_JIT_OPTIONS)(py_func)
-    return compile_function(py_func, f"{form.kernel_name}_{variant}")
+    loop = compile_function(py_func, f"{form.kernel_name}_{variant}")
+    loop.variant = variant
+    loop.chunk_address = _chunk_addresses(loop, form, variant)
+    return loop

@@ -1,14 +1,15 @@
-"""Thread count and the worker pool for large inputs.
+"""Thread count, and how large inputs are split across threads.
 
-The numba loops release the GIL (``nogil=True``), so large inputs are split into contiguous chunks
-run by plain Python threads.  This avoids numba's threading layers altogether: no layer aborts
-when several user threads call at once (workqueue), none breaks after ``fork`` (GNU OpenMP), and
-nothing is compiled twice for a parallel variant.  The pool starts on the first large call, never
-at import, and a forked child starts a fresh one.
-
-The Cython loops, where built with OpenMP, split the work themselves (an OpenMP team starts in
-microseconds; waking a pool thread costs ~70 us on a small VM), except in a forked child: GNU
-OpenMP is not fork-safe (the child's first parallel region can hang), so there the pool takes over.
+Where the Cython extension was built with OpenMP, its team runs the loops of both backends (the
+numba loops as C functions, see ``_numba_backend._chunk_addresses``): a team starts in
+microseconds, where waking a Python pool thread costs ~40-70 us on a small VM, as long as the
+work itself on 10^5 elements.  Otherwise the numba loops, which release the GIL
+(``nogil=True``), are split into contiguous chunks run by plain Python threads.  Neither uses
+numba's threading layers: no layer aborts when several user threads call at once (workqueue),
+and nothing is compiled twice for a parallel variant.  GNU OpenMP is not fork-safe (a forked
+child's first parallel region can hang), so a forked child takes the Python pool.  The pool
+starts on the first large call that needs it, never at import, and a forked child starts a fresh
+one.
 """
 import operator
 import os
@@ -95,6 +96,23 @@ def openmp_threads(n):
     return min(_num_threads, n // (OPENMP_MIN_SIZE // 2))
 
 
+_NO_TEAM = object()
+_openmp_team = None  # fastact._cython_backend where the extension has OpenMP, else _NO_TEAM
+
+
+def openmp_team():
+    """The Cython extension's backend module if the extension was built with OpenMP (its team
+    also runs the numba loops), else None; looked up once, on the first large call."""
+    global _openmp_team
+    if _openmp_team is None:
+        try:
+            from . import _cython_backend
+            _openmp_team = _cython_backend if _cython_backend._cykernels.OPENMP else _NO_TEAM
+        except ImportError:
+            _openmp_team = _NO_TEAM
+    return None if _openmp_team is _NO_TEAM else _openmp_team
+
+
 def run_split(kernel, arrays, params, light=False):
     """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
     if _openmp_usable and getattr(kernel, "openmp", False):
@@ -102,6 +120,12 @@ def run_split(kernel, arrays, params, light=False):
         return
     nthreads = _num_threads
     n = arrays[-1].shape[0]
+    chunk_address = getattr(kernel, "chunk_address", None)  # numba loops
+    if (chunk_address is not None and nthreads > 1 and openmp_threads(n) > 1
+            and openmp_team() is not None):
+        openmp_team().run_chunks(chunk_address(arrays[-1].dtype), kernel.variant, arrays, params,
+                                 openmp_threads(n))
+        return
     if nthreads <= 1 or n < (POOL_MIN_SIZE_LIGHT if light else PARALLEL_MIN_SIZE):
         kernel(*arrays, *params)
         return
