@@ -134,6 +134,16 @@ def scale2(x, kf):
 
 
 @jitable
+def scale2_tail(x, kf):
+    """``scale2`` for kf <= 0 and |x| >= 2^-500, without a subnormal operation: where the result
+    may be subnormal (kf < -512), x 2^(kf+512) is exact (normal) and ``unbias`` rounds it once;
+    above, the result is normal and ``scale2`` gives it (a 2^512 bias there could overflow)."""
+    deep = kf < -512.0
+    b = scale2(x, kf + 512.0 if deep else kf)
+    return unbias_signed(b) if deep else b
+
+
+@jitable
 def round_to_int(x):
     """x rounded to the nearest integer, as a float (|x| < 2^51)."""
     return (x + _SHIFT) - _SHIFT
@@ -172,7 +182,8 @@ def exp_reduced(x, x_lo):
 def expm1(x, x_lo):
     """e^(x + x_lo) - 1 in double-double, for x <= 0 (relative error < 2^-58)."""
     k, mh, ml = exp_reduced(x, x_lo)
-    p = pow2(k if k > -1000.0 else -1000.0)  # below 2^-1000, p no longer matters next to -1
+    # below 2^-900, p no longer matters next to -1, and p * m stays normal (no subnormal operation)
+    p = pow2(k if k > -900.0 else -900.0)
     sh, sl = two_sum(p, -1.0)  # exact: (2^k - 1) + 2^k m
     return dd_add_d(sh, sl + p * ml, p * mh)
 

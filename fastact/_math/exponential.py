@@ -7,7 +7,7 @@ reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alph
 scale * alpha, celu'(0) = 1.
 """
 from . import jitable
-from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2, two_prod
+from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2_tail, two_prod
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
 _SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
@@ -30,7 +30,7 @@ def _neg_slope(x, c_hi, c_lo):
     k, mh, ml = exp_reduced(xn, 0.0)
     ah, al = fast_two_sum(1.0, mh)  # e^x = 2^k (ah + al); |m| < 0.42
     ph, pl = two_prod(c_hi, ah)
-    return scale2(ph + (pl + mul_add(c_hi, al + ml, c_lo * ah)), k)
+    return scale2_tail(ph + (pl + mul_add(c_hi, al + ml, c_lo * ah)), k)
 
 
 @jitable
@@ -86,7 +86,7 @@ def celu_grad(x, alpha):
     """1 for x > 0, e^(x/alpha) for x <= 0 (celu'(0) = 1)."""
     qh, ql = _over_alpha(x, alpha)
     k, mh, ml = exp_reduced(qh, ql)
-    return 1.0 if x > 0.0 else scale2(1.0 + (mh + ml), k)
+    return 1.0 if x > 0.0 else scale2_tail(1.0 + (mh + ml), k)
 
 
 # float32 kernels (see _math.logistic): e^q - 1 and e^q for q = min(x, 0)/c in plain double.

@@ -19,11 +19,12 @@ import math
 from . import jitable
 from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_square, exp_neg_biased,
                   exp_neg_biased_parts, exp_reduced, exp_split, fast_two_sum, log1p_unit,
-                  log1p_unit_dd, mul_add, polyval, pow2, scale2, two_prod, two_sum,
-                  unbias, unbias_signed)
+                  log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
+                  two_sum, unbias, unbias_signed)
 
-# Below 2^-1000, t no longer changes 1 + t in double-double: clamp k there so pow2 stays normal.
-_K_MIN = -1000.0
+# Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
+# products with the tail of m stay normal (a subnormal operation takes a microcode assist).
+_K_MIN = -900.0
 
 
 @jitable
@@ -416,8 +417,10 @@ def _mish_parts(x):
     x = -1e300 if x < -1e300 else (1e300 if x > 1e300 else x)
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-a, 0.0)
-    t = scale2(1.0 + (mh + ml), k)
     mant = 1.0 + (mh + ml)  # t / 2^k
+    # t enters only next to 2 (x <= 0) or as 4x t^2 next to 1 (x > 0): below 2^-600 it changes
+    # nothing, so it is clamped there (no operation on it meets a subnormal).
+    t = scale2(mant, k if k > -600.0 else -600.0)
     # x <= 0: tanh(sp) = t(t+2)/(w+2); mish' = t [(t+2)(w+2) + 4x(1+t)] / (w+2)^2
     w2 = mul_add(t, t + 2.0, 2.0)
     th_neg = mant * (t + 2.0) / w2
@@ -445,14 +448,14 @@ def _mish_parts(x):
 def mish(x):
     """Mish x * tanh(softplus(x))."""
     th, _, e = _mish_parts(x)
-    return scale2(x * th, e) if x != -INF else -0.0
+    return scale2_tail(x * th, e) if x != -INF else -0.0
 
 
 @jitable
 def mish_grad(x):
     """mish'(x) = tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)."""
     _, d, e = _mish_parts(x)
-    return scale2(d, e) if x != -INF else 0.0
+    return scale2_tail(d, e) if x != -INF else 0.0
 
 
 # (x - tanh x)/x^3 as a polynomial in s = x^2, Chebyshev fit on |x| <= 0.55 (mpmath.chebyfit,
