@@ -76,3 +76,26 @@ def test_peer_worker_prints_its_times_as_json(capsys):
     got = json.loads(capsys.readouterr().out)
     assert [(name, n) for name, n, _ in got] == [("relu", 1000), ("relu", 2000)]
     assert all(ns > 0 for _, _, ns in got)
+
+
+def test_chart_draws_every_panel_from_measured_rows(tmp_path, monkeypatch):
+    """benchmarks/chart.py: one panel per core function and dtype, from bench.run's rows."""
+    pytest.importorskip("matplotlib")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "chart.py"
+    spec = importlib.util.spec_from_file_location("chart", path)
+    chart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chart)
+    monkeypatch.setattr(chart, "SIZES", [100, 1000])
+    monkeypatch.setattr(bench, "available_peers", lambda: {"copy floor": bench.PEERS["copy floor"]})
+    results = chart.measure(repeats=1)
+    assert set(results) == {"float64", "float32"}
+    for rows in results.values():
+        assert {(r["activation"], r["n"]) for r in rows} == {
+            (a, n) for a in chart.FUNCTIONS for n in (100, 1000)}
+        assert all("copy floor" in r["peers_ns"] for r in rows)
+    out = tmp_path / "chart.png"
+    chart.plot(results, out)
+    assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 20_000

@@ -1,0 +1,117 @@
+"""pytest-benchmark cases for the speed issue's targets that fastact can be timed for alone
+(PyTorch and JAX are timed by ``python -m fastact.bench --peers``, each in its own process).
+
+    python -m pytest benchmarks/test_bench_targets.py --benchmark-only --benchmark-group-by=group
+
+Each group holds what its target compares; compare the medians within a group.
+"""
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact.bench import NAIVE, inputs, warm_allocator
+
+EXP_FAMILY = ["sigmoid", "tanh", "silu", "softplus", "log_sigmoid", "mish", "gelu", "elu", "selu",
+              "celu", "tanhshrink"]
+
+
+def _time(benchmark, fn, n=1):
+    benchmark.pedantic(fn, rounds=15, iterations=1, warmup_rounds=2)
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["ns_per_element"] = benchmark.stats.stats.median / n * 1e9
+
+
+def _tail_inputs(name, n, dtype):
+    """Where subnormal intermediates would appear: z in [-745, -709] (float64) or [-103, -87]
+    (float32); tanh near its derivative's subnormal range."""
+    rng = np.random.default_rng(1)
+    if name == "tanh":
+        lo, hi = (354.0, 374.0) if dtype == np.float64 else (40.0, 50.0)
+    else:
+        lo, hi = (-745.0, -709.0) if dtype == np.float64 else (-103.0, -87.0)
+    return rng.uniform(lo, hi, n).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("data", ["bulk", "tails"])
+@pytest.mark.parametrize("name", EXP_FAMILY)
+def test_no_slow_paths(benchmark, name, data, dtype):
+    """Target: tails within 1.5x of N(0, 4) data, one thread."""
+    n = 100_000
+    benchmark.group = f"tails {name} {np.dtype(dtype).name}"
+    z = _tail_inputs(name, n, dtype) if data == "tails" else \
+        (np.random.default_rng(0).standard_normal(n) * 2).astype(dtype)
+    y, dy = np.empty_like(z), np.empty_like(z)
+    act = fa.get(name)
+    saved = fa.get_num_threads()
+    fa.set_num_threads(1)
+    try:
+        _time(benchmark, lambda: act.value_and_grad(z, out=(y, dy)), n)
+    finally:
+        fa.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [16_384, 100_000, 1_000_000])
+def test_two_threads_pay(benchmark, n, threads):
+    """Target: float64 sigmoid at 1e5 at least 1.6x faster on two threads than on one."""
+    benchmark.group = f"threads sigmoid n={n}"
+    z = inputs(n, np.float64)
+    y, dy = np.empty_like(z), np.empty_like(z)
+    saved = fa.get_num_threads()
+    fa.set_num_threads(threads)
+    try:
+        _time(benchmark, lambda: fa.sigmoid.value_and_grad(z, out=(y, dy)), n)
+    finally:
+        fa.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("impl", ["fastact", "np.add"])
+def test_per_call_cost(benchmark, impl):
+    """Target: value_and_grad on one element within 2.5x of one numpy ufunc call."""
+    benchmark.group = "per call, one element"
+    z = np.ones(1)
+    y, dy = np.empty(1), np.empty(1)
+    if impl == "fastact":
+        fn = lambda: fa.sigmoid.value_and_grad(z, out=(y, dy))  # noqa: E731
+    else:
+        fn = lambda: np.add(z, z, out=y)  # noqa: E731
+    benchmark.pedantic(fn, rounds=2000, iterations=10, warmup_rounds=10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("impl", ["fastact", "copy floor"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_memory_floor(benchmark, name, impl, dtype):
+    """Target: at 1e7, within 1.2x of copying the same bytes (one read and two writes of n)."""
+    n = 10_000_000
+    benchmark.group = f"1e7 {name} {np.dtype(dtype).name}"
+    if impl == "fastact":
+        z = inputs(n, dtype)
+        y, dy = np.empty_like(z), np.empty_like(z)
+        act = fa.get(name)
+        fn = lambda: act.value_and_grad(z, out=(y, dy))  # noqa: E731
+    else:
+        src, dst = np.ones(3 * n // 2, dtype), np.empty(3 * n // 2, dtype)
+        fn = lambda: np.copyto(dst, src)  # noqa: E731
+    _time(benchmark, fn, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("impl", ["fastact", "numpy"])
+@pytest.mark.parametrize("n", [1_000, 100_000])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_against_naive_numpy(benchmark, name, n, impl, dtype):
+    """Targets: sigmoid and tanh 3x (float64) / 3x and 2x (float32) at 1e5, 1.5x at 1e3;
+    relu 1.2x."""
+    benchmark.group = f"numpy {name} n={n} {np.dtype(dtype).name}"
+    z = inputs(n, dtype)
+    y, dy = np.empty_like(z), np.empty_like(z)
+    if impl == "fastact":
+        act = fa.get(name)
+        fn = lambda: act.value_and_grad(z, out=(y, dy))  # noqa: E731
+    else:
+        naive = NAIVE[name]
+        fn = lambda: naive(z, y, dy)  # noqa: E731
+        warm_allocator()  # numpy's temporaries in the allocator's steady state (see there)
+    _time(benchmark, fn, n)
