@@ -3,13 +3,14 @@
 
     python -m pytest benchmarks/test_bench_targets.py --benchmark-only --benchmark-group-by=group
 
-Each group holds what its target compares; compare the medians within a group.
+Each group holds what its target compares; compare the medians within a group.  The targets
+against naive numpy are in test_bench_activations.py.
 """
 import numpy as np
 import pytest
 
 import fastact as fa
-from fastact.bench import NAIVE, inputs, warm_allocator
+from fastact.bench import inputs
 
 EXP_FAMILY = ["sigmoid", "tanh", "silu", "softplus", "log_sigmoid", "mish", "gelu", "elu", "selu",
               "celu", "tanhshrink"]
@@ -94,24 +95,4 @@ def test_memory_floor(benchmark, name, impl, dtype):
     else:
         src, dst = np.ones(3 * n // 2, dtype), np.empty(3 * n // 2, dtype)
         fn = lambda: np.copyto(dst, src)  # noqa: E731
-    _time(benchmark, fn, n)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("impl", ["fastact", "numpy"])
-@pytest.mark.parametrize("n", [1_000, 100_000])
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
-def test_against_naive_numpy(benchmark, name, n, impl, dtype):
-    """Targets: sigmoid and tanh 3x (float64) / 3x and 2x (float32) at 1e5, 1.5x at 1e3;
-    relu 1.2x."""
-    benchmark.group = f"numpy {name} n={n} {np.dtype(dtype).name}"
-    z = inputs(n, dtype)
-    y, dy = np.empty_like(z), np.empty_like(z)
-    if impl == "fastact":
-        act = fa.get(name)
-        fn = lambda: act.value_and_grad(z, out=(y, dy))  # noqa: E731
-    else:
-        naive = NAIVE[name]
-        fn = lambda: naive(z, y, dy)  # noqa: E731
-        warm_allocator()  # numpy's temporaries in the allocator's steady state (see there)
     _time(benchmark, fn, n)
