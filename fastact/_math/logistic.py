@@ -197,8 +197,8 @@ def _tanh_abs_dd(a):
 
 
 # float32 kernels (NAME_f32, NAME_f32_grad: used for float32 arrays): the same formulas in plain
-# double through ``exp_split``.  All roundings together stay below 2^-45 relative, so the one
-# rounding to float32 gives the correctly rounded result but within 2^-20 ulp of a tie.
+# double through ``exp_split``.  All roundings together stay below 2^-34 relative, so the one
+# rounding to float32 is off the correctly rounded result only within 2^-10 ulp of a tie.
 # t < 2^-1000 needs no scaling care: those results are 0 in float32.
 
 @jitable
