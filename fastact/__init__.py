@@ -13,6 +13,7 @@ from . import _backends
 from ._catalog import (activations, celu, elu, gelu, get, hardshrink, hardsigmoid, hardswish,
                        hardtanh, leaky_relu, log_sigmoid, mish, relu, relu6, selu, sigmoid, silu,
                        softplus, softshrink, softsign, squareplus, tanh, tanhshrink)
+from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -27,7 +28,7 @@ swish = silu
 __all__ = ["activations", "available_backends", "backend", "celu", "elu", "gelu", "get", "get_num_threads",
            "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_sigmoid",
            "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu", "softplus",
-           "softshrink", "softsign", "squareplus", "swish", "tanh", "tanhshrink"]
+           "show_config", "softshrink", "softsign", "squareplus", "swish", "tanh", "tanhshrink"]
 
 
 def __getattr__(name):
