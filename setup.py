@@ -7,7 +7,8 @@ and declares the C type of every function and constant in a ``.pxd`` beside it, 
 sources.  Nothing generated is kept in the repository: it is written under ``build/``.
 
 If Cython or a C compiler is missing, or the compile fails, the install still succeeds without
-the extension (fastact then runs on numba alone; ``fastact.available_backends`` says so).
+the extension (fastact then runs on numba alone; ``fastact.available_backends`` says so), unless
+FASTACT_REQUIRE_CYTHON=1 (CI sets it).  A failure to generate the sources is always an error.
 """
 import ast
 import importlib
@@ -236,28 +237,37 @@ class OptionalBuildExt(build_ext):
 
     @staticmethod
     def _skip(exc):
+        if _require_cython():
+            raise RuntimeError(f"fastact: the Cython backend was not built ({exc}) and "
+                               "FASTACT_REQUIRE_CYTHON=1") from exc
         warnings.warn(f"fastact: the Cython backend was not built ({exc}); fastact will use "
                       "numba (or the numpy reference) instead")
+
+
+def _require_cython():
+    """FASTACT_REQUIRE_CYTHON=1 (CI sets it): no Cython or no compiler is an error, not a
+    numba-only install."""
+    return os.environ.get("FASTACT_REQUIRE_CYTHON", "0") == "1"
 
 
 def extensions():
     try:
         from Cython.Build import cythonize
     except ImportError:
+        if _require_cython():
+            raise
         warnings.warn("fastact: Cython is not installed, so the Cython backend is not built")
         return []
-    try:
-        py = assemble()
-        omp_compile, omp_link = _openmp_args()
-        ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
-                        include_dirs=[str(CYSRC)], extra_compile_args=_compile_args() + omp_compile,
-                        extra_link_args=omp_link)
-        return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
-            language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,
-            cdivision=True, infer_types=True))
-    except Exception as exc:
-        warnings.warn(f"fastact: the Cython backend could not be generated ({exc})")
-        return []
+    # A generation or cythonize failure is a bug in fastact: an error, never a silent
+    # numba-only install (only "no Cython" and "no C compiler" fall back).
+    py = assemble()
+    omp_compile, omp_link = _openmp_args()
+    ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
+                    include_dirs=[str(CYSRC)], extra_compile_args=_compile_args() + omp_compile,
+                    extra_link_args=omp_link)
+    return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
+        language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,
+        cdivision=True, infer_types=True))
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -227,12 +227,23 @@ def test_without_numba_or_cython_falls_back_to_numpy_and_forcing_either_fails():
 
 def test_install_without_a_c_compiler_still_succeeds(tmp_path):
     """setup.py with a compiler that always fails: a warning, no extension, exit status 0."""
-    env = dict(os.environ, CC="false", LDSHARED="false")
+    env = dict(os.environ, CC="false", LDSHARED="false", FASTACT_REQUIRE_CYTHON="0")
     res = subprocess.run([sys.executable, "setup.py", "build_ext", "--build-lib",
                           str(tmp_path / "lib"), "--build-temp", str(tmp_path / "tmp")],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "the Cython backend was not built" in res.stderr
+    assert not list(tmp_path.rglob("_cykernels*.so"))
+
+
+def test_required_cython_backend_that_cannot_be_built_is_an_error(tmp_path):
+    """FASTACT_REQUIRE_CYTHON=1 (CI): no silent numba-only install."""
+    env = dict(os.environ, CC="false", LDSHARED="false", FASTACT_REQUIRE_CYTHON="1")
+    res = subprocess.run([sys.executable, "setup.py", "build_ext", "--build-lib",
+                          str(tmp_path / "lib"), "--build-temp", str(tmp_path / "tmp")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode != 0
+    assert "FASTACT_REQUIRE_CYTHON=1" in res.stderr
     assert not list(tmp_path.rglob("_cykernels*.so"))
 
 
