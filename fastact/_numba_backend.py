@@ -8,6 +8,7 @@ in ``_activation``) flatten, block and split the work across threads.
 """
 import hashlib
 import marshal
+import threading
 
 import numba
 import numpy as np
@@ -230,10 +231,16 @@ def _chunk_addresses(loop, form, variant):
     """dtype -> the address of ``loop`` compiled as a C function (on first use, cached on disk
     where possible), for the Cython extension's OpenMP team to run (``_threads.run_split``)."""
     addresses = {}
+    lock = threading.Lock()  # two threads' first large calls compile it once
 
     def address(dtype):
         found = addresses.get(dtype)
-        if found is None:
+        if found is not None:
+            return found[0]
+        with lock:
+            found = addresses.get(dtype)
+            if found is not None:
+                return found[0]
             arity = form.scalar_math[0].__code__.co_argcount - 1  # parameters after x
             entry = _chunk_entry(loop, variant, arity, np.dtype(dtype))
             name = f"{form.kernel_name}_{variant}_{np.dtype(dtype).name}_chunks"

@@ -5,8 +5,8 @@ numba loops as C functions, see ``_numba_backend._chunk_addresses``): a team sta
 microseconds, where waking a Python pool thread costs ~40-70 us on a small VM, as long as the
 work itself on 10^5 elements.  Otherwise the numba loops, which release the GIL
 (``nogil=True``), are split into contiguous chunks run by plain Python threads.  Neither uses
-numba's threading layers: no layer aborts when several user threads call at once (workqueue),
-and nothing is compiled twice for a parallel variant.  GNU OpenMP is not fork-safe (a forked
+numba's threading layers: no layer aborts when several user threads call at once (workqueue).
+GNU OpenMP is not fork-safe (a forked
 child's first parallel region can hang), so a forked child takes the Python pool.  The pool
 starts on the first large call that needs it, never at import, and a forked child starts a fresh
 one.
@@ -121,10 +121,10 @@ def run_split(kernel, arrays, params, light=False):
     nthreads = _num_threads
     n = arrays[-1].shape[0]
     chunk_address = getattr(kernel, "chunk_address", None)  # numba loops
-    if (chunk_address is not None and nthreads > 1 and openmp_threads(n) > 1
-            and openmp_team() is not None):
+    team_size = openmp_threads(n) if nthreads > 1 else 1
+    if chunk_address is not None and team_size > 1 and openmp_team() is not None:
         openmp_team().run_chunks(chunk_address(arrays[-1].dtype), kernel.variant, arrays, params,
-                                 openmp_threads(n))
+                                 team_size)
         return
     if nthreads <= 1 or n < (POOL_MIN_SIZE_LIGHT if light else PARALLEL_MIN_SIZE):
         kernel(*arrays, *params)

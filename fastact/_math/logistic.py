@@ -9,10 +9,11 @@ Everything is written through t = e^(-a), a = |z| (sigmoid) or 2|z| (tanh):
     tanh'(z)    = 4t/(1+t)^2                  (= 1-tanh^2 without the cancellation)
 
 so that the tails (sigmoid'(40) ~ e^-40, tanh'(20) ~ 4e^-40) keep full precision and nothing
-overflows for any input.  sigmoid, tanh and their derivatives run on the plain-double core
-(``_fp.exp_neg_biased``: t carried as head + tail times 2^512, ~0.5 ulp for the values, ~1.5 for
-the derivatives, no subnormal operation); the rest still carry t = 2^k (1 + m) with m in
-double-double (``_fp.exp_reduced``), scaled last (``scale2``) so subnormal results round once.
+overflows for any input.  sigmoid, tanh, silu, softplus, log_sigmoid and their derivatives run
+on the plain-double core (``_fp.exp_neg_biased``: t carried as head + tail times 2^512, ~0.5 ulp
+for the values, ~1.5 for the derivatives, no subnormal operation); mish, tanhshrink and the
+tanh-GELU still carry t = 2^k (1 + m) with m in double-double (``_fp.exp_reduced``), scaled last
+so that subnormal results round once.
 """
 import math
 
