@@ -1,7 +1,6 @@
 """``fastact.show_config()``: what this installation is and runs with, for bug reports."""
 import importlib.util
 import os
-import platform
 import sys
 
 from . import _backends, _threads
@@ -36,6 +35,8 @@ def _version(module):
 
 def config():
     """The configuration as nested dicts (imports numba and llvmlite where they are installed)."""
+    import platform
+
     from . import __version__
 
     ext = _extension()
