@@ -20,9 +20,7 @@ def build_loop(form, variant):
     kid = _KERNEL_ID[form.scalar_math[0].__name__]
     apply = _cykernels.apply
     threads = openmp_threads if _cykernels.OPENMP else (lambda n: 1)
-
-    def params(p):
-        return (p + (0.0, 0.0))[:2]
+    params = _two_params
 
     if variant in ("value", "grad"):
         code = _VALUE if variant == "value" else _GRAD
@@ -52,8 +50,13 @@ def run_chunks(address, variant, arrays, params, nthreads):
         (a, b, c), d = arrays, None
     else:
         (a, c), b, d = arrays, None, None
-    p0, p1 = (tuple(params) + (0.0, 0.0))[:2]
-    _cykernels.run_chunks(address, _VARIANT_CODES[variant], nthreads, a, b, c, d, p0, p1)
+    _cykernels.run_chunks(address, _VARIANT_CODES[variant], nthreads, a, b, c, d,
+                          *_two_params(tuple(params)))
+
+
+def _two_params(p):
+    """The entry points take exactly two parameters: the unused ones are 0.0."""
+    return (p + (0.0, 0.0))[:2]
 
 
 _VARIANT_CODES = {"value": _VALUE, "grad": _GRAD, "value_and_grad": _VALUE_AND_GRAD,
