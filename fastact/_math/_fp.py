@@ -223,7 +223,6 @@ _EXP_POLY = (0.5, 0.1666666666666667, 0.04166666666666667, 0.008333333333326025,
              2.091483135138041e-09)
 # e^-a is carried times 2^512, so that no operation on it meets a subnormal (each such operation
 # takes a microcode assist on x86, tens of times the cost of a normal one).
-BIAS = 2.0 ** 512
 UNBIAS = 2.0 ** -512
 # Beyond this e^-a * 2^512 < 2^-640: every result that is built from it underflows far below the
 # subnormals (which is free), and k + 512 stays in pow2's range.
