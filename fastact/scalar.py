@@ -2,10 +2,13 @@
 
 For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)`` and
 ``NAME_value_and_grad(x, *params) -> (y, dy)``, with parameters positional in the order of the
-activation's keywords (``leaky_relu(x, alpha)``).  They are numba-compiled functions: call them
-from ``@njit`` code (``parallel=True`` and ``prange`` included) or from plain Python.  They compute
-in float64 and return float64; they are the very functions the array kernels are built from
-(float32 arrays of several activations use cheaper float32 kernels of their own, ``NAME_f32``).
+activation's keywords, each with its default (``leaky_relu(x)`` is ``leaky_relu(x, 0.01)``).
+They are numba-compiled functions: call them from ``@njit`` code (``parallel=True`` and
+``prange`` included) or from plain Python.  Inside ``@njit`` code they are inlined (LLVM
+``alwaysinline``), so the caller's loop vectorises as if the formula were written in it.  They
+compute in float64 and return float64; they are the very functions the array kernels are built
+from (float32 arrays of several activations use cheaper float32 kernels of their own,
+``NAME_f32``).
 """
 try:
     import numba  # noqa: F401
@@ -19,18 +22,33 @@ from ._backends import _lock
 from ._catalog import activations
 
 
-def _value_kernel(fn):
-    def kernel(x, *params):
-        return fn(as_double(x), *params)
-
+# numba compiles a fixed argument list with defaults, not ``*params``: one wrapper per count.
+def _value_kernel(fn, defaults):
+    if not defaults:
+        def kernel(x):
+            return fn(as_double(x))
+    elif len(defaults) == 1:
+        def kernel(x, p0=defaults[0]):
+            return fn(as_double(x), p0)
+    else:
+        def kernel(x, p0=defaults[0], p1=defaults[1]):
+            return fn(as_double(x), p0, p1)
     return kernel
 
 
-def _value_and_grad_kernel(value, grad):
-    def kernel(x, *params):
-        x = as_double(x)
-        return value(x, *params), grad(x, *params)
-
+def _value_and_grad_kernel(value, grad, defaults):
+    if not defaults:
+        def kernel(x):
+            x = as_double(x)
+            return value(x), grad(x)
+    elif len(defaults) == 1:
+        def kernel(x, p0=defaults[0]):
+            x = as_double(x)
+            return value(x, p0), grad(x, p0)
+    else:
+        def kernel(x, p0=defaults[0], p1=defaults[1]):
+            x = as_double(x)
+            return value(x, p0, p1), grad(x, p0, p1)
     return kernel
 
 
@@ -39,17 +57,20 @@ def _build():
         if _numba_backend._fingerprint is None:
             _numba_backend._register_math()
     kernels = {}
-    forms = {f.kernel_name: f for act in activations.values() for f in act.forms.values()}
-    for name, form in forms.items():
+    forms = {f.kernel_name: (f, act) for act in activations.values() for f in act.forms.values()}
+    for name, (form, act) in forms.items():
         value, grad = form.scalar_math
+        defaults = act._defaults
         for kname, py_func, doc in (
-            (name, _value_kernel(value), value.__doc__),
-            (name + "_grad", _value_kernel(grad), grad.__doc__),
-            (name + "_value_and_grad", _value_and_grad_kernel(value, grad),
+            (name, _value_kernel(value, defaults), value.__doc__),
+            (name + "_grad", _value_kernel(grad, defaults), grad.__doc__),
+            (name + "_value_and_grad", _value_and_grad_kernel(value, grad, defaults),
              f"({name}(x), {name}_grad(x)) in one call."),
         ):
             py_func.__doc__ = doc
-            kernels[kname] = _numba_backend.compile_function(py_func, "scalar_" + kname)
+            # forceinline: a call per element in the user's loop would block its vectorisation.
+            kernels[kname] = _numba_backend.compile_function(py_func, "scalar_" + kname,
+                                                             forceinline=True)
     for alias, act in activations.items():  # swish -> silu
         if alias != act.name:
             for suffix in ("", "_grad", "_value_and_grad"):
@@ -131,6 +152,8 @@ def cfunc(name, kind="value", dtype="float64"):
     computed in double and rounded once, exactly as the float32 array API does.
     """
     forms = {f.kernel_name: (act, f) for act in activations.values() for f in act.forms.values()}
+    forms.update({alias: (act, act._default_form) for alias, act in activations.items()
+                  if alias != act.name})  # the aliases fastact.get knows (swish)
     if name not in forms:
         raise ValueError(f"cfunc: unknown kernel {name!r}; valid names: {', '.join(sorted(forms))}")
     if kind not in ("value", "grad", "value_and_grad"):

@@ -53,3 +53,11 @@ def test_bad_cfunc_requests():
         scalar.cfunc("sigmoid", "hessian")
     with pytest.raises(ValueError, match="dtype"):
         scalar.cfunc("sigmoid", dtype="float16")
+
+
+@pytest.mark.parametrize("kind", ["value", "grad"])
+def test_aliases_give_the_same_c_kernel(kind):
+    alias, target = scalar.cfunc("swish", kind), scalar.cfunc("silu", kind)
+    for x in (-30.0, -1.5, 0.0, 2.0, 700.0):
+        assert alias.ctypes(x) == target.ctypes(x)
+    assert alias.signature.startswith("double swish")

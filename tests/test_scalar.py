@@ -66,3 +66,49 @@ def test_every_activation_has_its_three_kernels():
     for name in fa.activations:
         for suffix in ("", "_grad", "_value_and_grad"):
             assert isinstance(getattr(scalar, name + suffix), numba.core.registry.CPUDispatcher)
+
+
+_KERNEL_NAMES = sorted({f.kernel_name for act in fa.activations.values()
+                        for f in act.forms.values()})
+
+
+def _calls_and_vector_loop(kernel):
+    """The LLVM IR of a user's @njit loop over ``kernel``: the names of fastact functions it
+    still calls, and whether LLVM vectorised the loop."""
+    @numba.njit
+    def user_loop(z, y, dy):
+        for i in range(z.size):
+            y[i], dy[i] = kernel(z[i])
+
+    z = sample(np.float64, n=16)
+    user_loop(z, np.empty_like(z), np.empty_like(z))
+    ir = "\n".join(user_loop.inspect_llvm().values())
+    calls = [line for line in ir.splitlines() if "call " in line and "fastact" in line]
+    return calls, "vector.body" in ir
+
+
+@pytest.mark.parametrize("kname", _KERNEL_NAMES)
+def test_kernels_inline_into_a_users_loop(kname):
+    calls, vectorised = _calls_and_vector_loop(getattr(scalar, kname + "_value_and_grad"))
+    assert calls == []
+    if kname in ("sigmoid", "tanh", "silu", "relu"):  # branch-free: the loop must vectorise
+        assert vectorised
+
+
+@pytest.mark.parametrize("name", [n for n, a in fa.activations.items() if a.params])
+def test_parameters_have_their_defaults(name):
+    act = fa.get(name)
+    kname = name if name == "swish" else act._default_form.kernel_name
+
+    @numba.njit
+    def in_numba(x):
+        return (getattr_value(x), getattr_grad(x), getattr_both(x))
+
+    getattr_value = getattr(scalar, kname)
+    getattr_grad = getattr(scalar, kname + "_grad")
+    getattr_both = getattr(scalar, kname + "_value_and_grad")
+    for x in sample(np.float64, n=20).tolist():
+        want = (act(x), act.grad(x))
+        assert (getattr_value(x), getattr_grad(x)) == want
+        assert getattr_both(x) == want
+        assert in_numba(x) == (want[0], want[1], want)
