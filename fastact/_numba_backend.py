@@ -7,7 +7,7 @@ silently).  Loops work on 1-D arrays of any stride; the callers (``_ufunc``, and
 in ``_activation``) flatten, block and split the work across threads.
 """
 import hashlib
-import marshal
+import pathlib
 import threading
 
 import numba
@@ -136,19 +136,28 @@ def _register_math():
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
     replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias)
-    digest = hashlib.sha1()
     for fn in JITABLE:
-        digest.update(marshal.dumps(fn.__code__))
         if fn not in replaced:
             register_jitable(forceinline=True, **_JIT_OPTIONS)(fn)
-    _fingerprint = digest.hexdigest()[:12]
+    _fingerprint = source_fingerprint()
+
+
+def source_fingerprint():
+    """A digest of the bytes of every source file compiled code is made from: the scalar math
+    (its constants included, which code objects do not carry) and this module's loops.  numba's
+    cache checks only the cached function's own file, not the functions it calls."""
+    digest = hashlib.sha1()
+    here = pathlib.Path(__file__)
+    for path in sorted(here.with_name("_math").glob("*.py")) + [here]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def compile_function(py_func, name, **options):
     """njit ``py_func`` under ``name``, cached on disk where possible.
 
-    The name carries a fingerprint of all scalar math, so an edited formula never loads a stale
-    cache entry (numba does not track the functions a cached function calls).
+    The name carries a fingerprint of all the math's source (``source_fingerprint``), so an
+    edited formula or constant never loads a stale cache entry.
     """
     py_func.__name__ = name
     py_func.__qualname__ = f"{name}_{_fingerprint}"

@@ -148,6 +148,41 @@ def test_two_processes_warming_one_empty_cache(tmp_path):
 
 
 @pytest.mark.slow
+def test_an_edited_constant_never_loads_a_stale_kernel(tmp_path):
+    # A copy of the package (sources only) and one cache directory: edit a constant the math
+    # reads, and the same cache must not hand back the kernel compiled with the old value.
+    import shutil
+
+    package = tmp_path / "src" / "fastact"
+    shutil.copytree(os.path.dirname(fa.__file__), package,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    code = f"""
+        import importlib.util, sys
+        # Import the copy as fastact, whatever else the interpreter would find first.
+        spec = importlib.util.spec_from_file_location(
+            "fastact", {str(package / "__init__.py")!r},
+            submodule_search_locations=[{str(package)!r}])
+        fa = sys.modules["fastact"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fa)
+        print(float(fa.selu(1.0)), fa.__file__)
+    """
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first = _run(code, env=env)
+    assert first.returncode == 0, first.stderr
+    math_file = package / "_math" / "exponential.py"
+    source = math_file.read_text()
+    old = "_SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)"
+    assert old in source
+    math_file.write_text(source.replace(old, "_SELU_SCALE = (2.0, 0.0)"))
+    second = _run(code, env=env)
+    assert second.returncode == 0, second.stderr
+    assert first.stdout.split()[1] == str(package / "__init__.py")  # the copy ran
+    assert first.stdout.split()[0] == repr(float(fa.selu(1.0)))
+    assert second.stdout.split()[0] == "2.0"
+    assert any((tmp_path / "cache").rglob("*.nbi"))  # the cache was in use
+
+
+@pytest.mark.slow
 def test_resident_memory_stays_flat_over_many_calls():
     def rss_kib():
         with open("/proc/self/statm") as fh:
