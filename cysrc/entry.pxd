@@ -4,6 +4,11 @@ from cython.parallel cimport parallel, threadid
 cdef extern from "fastact_omp.h" nogil:
     const int FASTACT_OPENMP  # 1 when compiled with OpenMP
     int team_size "fastact_team_size" ()
+    # How many threads a ufunc call over n contiguous elements uses: the policy of
+    # fastact._threads.openmp_threads, which sets it (set_thread_policy).
+    int threads_for "fastact_threads_for" (Py_ssize_t n)
+    void set_policy "fastact_set_thread_policy" (int max_threads, Py_ssize_t min_split)
+    void clear_fp_flags "fastact_clear_fp_flags" ()
 
 
 cdef inline Py_ssize_t chunk_start(Py_ssize_t n, int t, int team) noexcept nogil:
@@ -11,24 +16,18 @@ cdef inline Py_ssize_t chunk_start(Py_ssize_t n, int t, int team) noexcept nogil
     return n if t == team else (n * t // team) // 64 * 64
 
 
-cdef inline void split(int kid, int variant, int nthreads, const floating[:] a,
-                       const floating[:] b, floating[:] c, floating[:] d, double p0,
-                       double p1) noexcept nogil:
-    """Run ``dispatch`` on 1-D operands (b, d: None where the variant has no such operand),
-    over one contiguous chunk per thread when nthreads > 1.
+cdef inline void split_ptrs(int kid, int variant, int nthreads, Py_ssize_t n,
+                            const floating *pa, Py_ssize_t sa, const floating *pb,
+                            Py_ssize_t sb, floating *pc, Py_ssize_t sc, floating *pd,
+                            Py_ssize_t sd, double p0, double p1) noexcept nogil:
+    """Run ``dispatch`` on n elements of operands given as (pointer, byte stride) (pb, pd: NULL
+    where the variant has no such operand), over one contiguous chunk per thread when
+    nthreads > 1.
 
     The parallel region sits outside ``dispatch`` so that each thread's code still has the
     formula inlined (the region's body is outlined into a function of its own; function pointers
     passed into it would be called, not inlined).  Without OpenMP the region runs once, as a
     team of one."""
-    cdef Py_ssize_t n = a.shape[0], size = sizeof(floating)
-    cdef Py_ssize_t sa = a.strides[0], sc = c.strides[0]
-    cdef Py_ssize_t sb = b.strides[0] if variant == BACKWARD else size
-    cdef Py_ssize_t sd = d.strides[0] if variant == VALUE_AND_GRAD else size
-    cdef const floating *pa = &a[0]
-    cdef const floating *pb = &b[0] if variant == BACKWARD else NULL
-    cdef floating *pc = &c[0]
-    cdef floating *pd = &d[0] if variant == VALUE_AND_GRAD else NULL
     cdef int team, t
     cdef Py_ssize_t lo, hi
     if nthreads <= 1:
@@ -44,26 +43,36 @@ cdef inline void split(int kid, int variant, int nthreads, const floating[:] a,
                  at(pd, sd, lo) if pd != NULL else NULL, sd, p0, p1)
 
 
+cdef inline void split(int kid, int variant, int nthreads, const floating[:] a,
+                       const floating[:] b, floating[:] c, floating[:] d, double p0,
+                       double p1) noexcept nogil:
+    """``split_ptrs`` on 1-D memoryviews (b, d: None where the variant has no such operand)."""
+    cdef Py_ssize_t size = sizeof(floating)
+    split_ptrs(kid, variant, nthreads, a.shape[0], &a[0], a.strides[0],
+               &b[0] if variant == BACKWARD else NULL,
+               b.strides[0] if variant == BACKWARD else size, &c[0], c.strides[0],
+               &d[0] if variant == VALUE_AND_GRAD else NULL,
+               d.strides[0] if variant == VALUE_AND_GRAD else size, p0, p1)
+
+
 # A loop compiled elsewhere (the numba backend's, as a C function): pointers to the operands'
 # first elements (b, d: NULL where the variant has none), the element count, two parameters.
 ctypedef void (*chunk_loop)(void *a, void *b, void *c, void *d, Py_ssize_t n, double p0,
                             double p1) noexcept nogil
 
 
-cdef inline void split_chunks(size_t loop, int variant, int nthreads, const floating[::1] a,
-                              const floating[::1] b, floating[::1] c, floating[::1] d, double p0,
-                              double p1) noexcept nogil:
-    """Run ``loop`` over one contiguous chunk per thread of this extension's OpenMP team, which
+cdef inline void split_chunks_ptrs(chunk_loop fn, int nthreads, Py_ssize_t n, Py_ssize_t size,
+                                   char *pa, char *pb, char *pc, char *pd, double p0,
+                                   double p1) noexcept nogil:
+    """Run ``fn`` over one contiguous chunk per thread of this extension's OpenMP team, which
     starts in microseconds where a pool of Python threads takes tens: the numba backend's loops
-    split this way wherever the extension has OpenMP (operands as in ``split``, contiguous)."""
-    cdef chunk_loop fn = <chunk_loop><void *>loop
-    cdef Py_ssize_t n = a.shape[0], size = sizeof(floating)
-    cdef char *pa = <char *>&a[0]
-    cdef char *pb = <char *>&b[0] if variant == BACKWARD else NULL
-    cdef char *pc = <char *>&c[0]
-    cdef char *pd = <char *>&d[0] if variant == VALUE_AND_GRAD else NULL
+    split this way in the ufunc loops (contiguous operands of ``size`` bytes an element, as in
+    ``split_ptrs``)."""
     cdef int team, t
     cdef Py_ssize_t lo, hi
+    if nthreads <= 1:
+        fn(pa, pb, pc, pd, n, p0, p1)
+        return
     with parallel(num_threads=nthreads):
         team = team_size()
         t = threadid()
@@ -73,9 +82,129 @@ cdef inline void split_chunks(size_t loop, int variant, int nthreads, const floa
            pd + lo * size if pd != NULL else NULL, hi - lo, p0, p1)
 
 
-cpdef void run_chunks(size_t loop, int variant, int nthreads, const floating[::1] a,
-                      const floating[::1] b, floating[::1] c, floating[::1] d, double p0,
-                      double p1)
+# ---- numpy ufunc inner loops (fastact/_ufunc.py builds the ufuncs) ---------------------------
+# What numpy passes a ufunc's loop as ``data``, one per ufunc and dtype (mirrored by
+# fastact._ufunc.LoopData): the numba backend's chunk loop (0 until ``compile``, a Python
+# callable returning its address, has run on the first call), or this extension's own kernel
+# ``kid`` (>= 0); the variant; how many parameters follow the array inputs (float64 operands).
+ctypedef struct LoopData:
+    size_t chunk
+    int kid
+    int variant
+    int nparams
+    void *compile
+
+# Elements a strided call to a chunk loop is gathered into, per operand (on the stack).
+DEF GATHER = 256
+
+
+cdef inline void run_any(LoopData *data, int nthreads, Py_ssize_t n, char *pa, Py_ssize_t sa,
+                         char *pb, Py_ssize_t sb, char *pc, Py_ssize_t sc, char *pd,
+                         Py_ssize_t sd, double p0, double p1, floating *tag) noexcept nogil:
+    """n elements with constant parameters, by this extension's kernel or the chunk loop."""
+    cdef Py_ssize_t size = sizeof(floating)
+    if data.chunk == 0:
+        split_ptrs(data.kid, data.variant, nthreads, n, <const floating *>pa, sa,
+                   <const floating *>pb, sb, <floating *>pc, sc, <floating *>pd, sd, p0, p1)
+    elif sa == size and sb == size and sc == size and sd == size:
+        split_chunks_ptrs(<chunk_loop><void *>data.chunk, nthreads, n, size, pa, pb, pc, pd,
+                          p0, p1)
+    else:
+        gather_run(<chunk_loop><void *>data.chunk, n, pa, sa, pb, sb, pc, sc, pd, sd, p0, p1,
+                   tag)
+
+
+cdef inline void gather_run(chunk_loop fn, Py_ssize_t n, char *pa, Py_ssize_t sa, char *pb,
+                            Py_ssize_t sb, char *pc, Py_ssize_t sc, char *pd, Py_ssize_t sd,
+                            double p0, double p1, floating *tag) noexcept nogil:
+    """A contiguous-only chunk loop on strided operands: blocks copied in, run, copied out."""
+    cdef floating ba[GATHER]
+    cdef floating bb[GATHER]
+    cdef floating bc[GATHER]
+    cdef floating bd[GATHER]
+    cdef Py_ssize_t start, m, i
+    for start in range(0, n, GATHER):
+        m = min(GATHER, n - start)
+        for i in range(m):
+            ba[i] = (<floating *>(pa + (start + i) * sa))[0]
+            if pb != NULL:
+                bb[i] = (<floating *>(pb + (start + i) * sb))[0]
+        fn(ba, bb if pb != NULL else NULL, bc, bd if pd != NULL else NULL, m, p0, p1)
+        for i in range(m):
+            (<floating *>(pc + (start + i) * sc))[0] = bc[i]
+            if pd != NULL:
+                (<floating *>(pd + (start + i) * sd))[0] = bd[i]
+
+
+cdef inline bint compile_chunk(LoopData *data) noexcept nogil:
+    """Compile the numba loop on a ufunc's first call for this dtype (a float64 call does not
+    compile the float32 loop); False, with the error printed, where that failed."""
+    with gil:
+        try:
+            data.chunk = (<object>data.compile)()
+        except BaseException as exc:
+            import sys
+            sys.unraisablehook(sys.UnraisableHookArgs(type(exc), exc, exc.__traceback__,
+                                                      "fastact: compiling a loop failed", None))
+    return data.chunk != 0
+
+
+cdef inline void ufunc_loop(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                            LoopData *data, floating *tag) noexcept nogil:
+    """numpy's inner loop for one dtype (``tag`` only selects it).  Operands: the array inputs
+    (z, or grad_out and z), then the parameters (float64), then the outputs (out, or y and dy);
+    any strides.  Large contiguous runs split across the OpenMP team (``threads_for``); a
+    parameter that varies along the run (an array, not a scalar) is taken element by element."""
+    cdef Py_ssize_t n = dims[0], size = sizeof(floating), i
+    cdef int variant = data.variant, nparams = data.nparams
+    cdef int first_param = 2 if variant == BACKWARD else 1
+    cdef int first_out = first_param + nparams
+    cdef char *pa = args[0]
+    cdef char *pb = args[1] if variant == BACKWARD else NULL
+    cdef char *pc = args[first_out]
+    cdef char *pd = args[first_out + 1] if variant == VALUE_AND_GRAD else NULL
+    cdef Py_ssize_t sa = steps[0], sc = steps[first_out]
+    cdef Py_ssize_t sb = steps[1] if variant == BACKWARD else size
+    cdef Py_ssize_t sd = steps[first_out + 1] if variant == VALUE_AND_GRAD else size
+    cdef char *pp0 = args[first_param] if nparams > 0 else NULL
+    cdef char *pp1 = args[first_param + 1] if nparams > 1 else NULL
+    cdef Py_ssize_t sp0 = steps[first_param] if nparams > 0 else 0
+    cdef Py_ssize_t sp1 = steps[first_param + 1] if nparams > 1 else 0
+    cdef double p0 = (<double *>pp0)[0] if nparams > 0 else 0.0
+    cdef double p1 = (<double *>pp1)[0] if nparams > 1 else 0.0
+    cdef bint contiguous = sa == size and sb == size and sc == size and sd == size
+    if data.kid < 0 and data.chunk == 0 and not compile_chunk(data):
+        for i in range(n):  # no silent garbage: NaN, next to the printed error
+            (<floating *>(pc + i * sc))[0] = math.NAN
+            if pd != NULL:
+                (<floating *>(pd + i * sd))[0] = math.NAN
+        return
+    if sp0 == 0 and sp1 == 0:
+        run_any(data, threads_for(n) if contiguous or data.chunk == 0 else 1, n, pa, sa, pb, sb,
+                pc, sc, pd, sd, p0, p1, tag)
+    else:
+        for i in range(n):
+            run_any(data, 1, 1, pa + i * sa, sa, pb + i * sb if pb != NULL else NULL, sb,
+                    pc + i * sc, sc, pd + i * sd if pd != NULL else NULL, sd,
+                    (<double *>(pp0 + i * sp0))[0],
+                    (<double *>(pp1 + i * sp1))[0] if nparams > 1 else 0.0, tag)
+    clear_fp_flags()
+
+
+cdef inline void ufunc_loop_float64(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                                    void *data) noexcept nogil:
+    ufunc_loop(args, dims, steps, <LoopData *>data, <double *>NULL)
+
+
+cdef inline void ufunc_loop_float32(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                                    void *data) noexcept nogil:
+    ufunc_loop(args, dims, steps, <LoopData *>data, <float *>NULL)
+
+
+cpdef size_t ufunc_loop_address(int double_precision)
+
+
+cpdef void set_thread_policy(int max_threads, Py_ssize_t min_split)
 
 
 # The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.

@@ -1,6 +1,7 @@
 /* Whether the extension was compiled with OpenMP, and the size of the current thread team. */
 #ifndef FASTACT_OMP_H
 #define FASTACT_OMP_H
+#include <fenv.h>
 #ifdef _OPENMP
 #include <omp.h>
 #define FASTACT_OPENMP 1
@@ -9,4 +10,28 @@ static inline int fastact_team_size(void) { return omp_get_num_threads(); }
 #define FASTACT_OPENMP 0
 static inline int fastact_team_size(void) { return 1; }
 #endif
+
+/* The thread policy of fastact._threads.openmp_threads, for the ufunc loops, which cannot ask
+   Python: at most fastact_max_threads threads, one per min_split/2 elements, none below
+   min_split.  Set by _threads (set_num_threads, and 1 in a forked child: GNU OpenMP is not
+   fork-safe); a plain int read once per call. */
+static int fastact_max_threads = 1;
+static Py_ssize_t fastact_min_split = 1 << 14;
+
+static inline void fastact_set_thread_policy(int max_threads, Py_ssize_t min_split) {
+    fastact_max_threads = FASTACT_OPENMP ? max_threads : 1;
+    fastact_min_split = min_split;
+}
+
+/* The kernels raise floating-point flags by design (an exp that overflows to inf on the way to
+   an exact 0 or 1, 0 * inf in a branch not taken): clear them after a ufunc loop, so that numpy,
+   which reads them after every loop, does not warn about results that are exact. */
+static inline void fastact_clear_fp_flags(void) { feclearexcept(FE_ALL_EXCEPT); }
+
+static inline int fastact_threads_for(Py_ssize_t n) {
+    Py_ssize_t t;
+    if (n < fastact_min_split || fastact_max_threads <= 1) return 1;
+    t = n / (fastact_min_split / 2);
+    return t < fastact_max_threads ? (int)t : fastact_max_threads;
+}
 #endif

@@ -12,8 +12,14 @@ def apply(kid, variant, nthreads, a, b, c, d, p0, p1):
         split(kid, variant, nthreads, a, b, c, d, p0, p1)
 
 
-def run_chunks(loop, variant, nthreads, a, b, c, d, p0, p1):
-    """Run the C loop at address ``loop`` over the operands, split across ``nthreads`` OpenMP
-    threads (see ``split_chunks``), without the GIL."""
-    with cython.nogil:
-        split_chunks(loop, variant, nthreads, a, b, c, d, p0, p1)
+def ufunc_loop_address(double_precision):
+    """The address of the numpy ufunc inner loop for float64 (else float32) operands; its
+    ``data`` is a LoopData (cysrc/entry.pxd)."""
+    if double_precision:
+        return cython.cast(cython.size_t, cython.address(ufunc_loop_float64))
+    return cython.cast(cython.size_t, cython.address(ufunc_loop_float32))
+
+
+def set_thread_policy(max_threads, min_split):
+    """The thread count the ufunc loops use from ``min_split`` contiguous elements."""
+    set_policy(max_threads, min_split)

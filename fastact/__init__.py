@@ -6,10 +6,11 @@
     y, dy = fa.sigmoid.value_and_grad(z)   # both in one pass
     gz = fa.sigmoid.backward(g, z)     # g * g'(z), fused
 
+Every method is a numpy ufunc call; ``fastact.ufuncs`` holds the ufuncs themselves.
 ``fastact.scalar`` holds the scalar kernels for use inside your own ``@numba.njit`` code.
 Importing fastact compiles nothing and does not import numba; kernels compile on first use.
 """
-from . import _backends
+from . import _backends, ufuncs
 from ._catalog import (activations, celu, elu, gelu, get, hardshrink, hardsigmoid, hardswish,
                        hardtanh, leaky_relu, log_sigmoid, mish, relu, relu6, selu, sigmoid, silu,
                        softplus, softshrink, softsign, squareplus, tanh, tanhshrink)
@@ -25,10 +26,11 @@ available_backends = _backends.available()
 
 swish = silu
 
-__all__ = ["activations", "available_backends", "backend", "celu", "elu", "gelu", "get", "get_num_threads",
-           "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_sigmoid",
-           "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu", "softplus",
-           "show_config", "softshrink", "softsign", "squareplus", "swish", "tanh", "tanhshrink"]
+__all__ = ["activations", "available_backends", "backend", "celu", "elu", "gelu", "get",
+           "get_num_threads", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+           "log_sigmoid", "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu",
+           "softplus", "show_config", "softshrink", "softsign", "squareplus", "swish", "tanh",
+           "tanhshrink", "ufuncs"]
 
 
 def __getattr__(name):

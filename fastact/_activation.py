@@ -1,14 +1,26 @@
-"""The activation object: one per function, with the four methods of the public API."""
+"""The activation object: one per function, with the four methods of the public API.
+
+Each method calls the numpy ufunc of its formula and variant (``_ufunc``), so every numpy
+semantic (broadcasting, ``out=``, ``where=``, ``dtype=``, ``casting=``, ``__array_ufunc__``
+dispatch to pandas, xarray, dask and other duck arrays) is numpy's own.  On top, the methods add
+what the ufunc cannot know: keyword parameters (validated, then passed as float64 operands),
+bools and integers computed in float64, float16 computed in float32 and returned as float16, and
+errors that name the argument.  The numpy reference backend has no ufuncs: its methods run the
+reference formulas through ``_nditer``.
+"""
+import inspect
 import math
+import types
 
 import numpy as np
 
-from . import _backends
-from ._threads import OPENMP_MIN_SIZE
-from ._ufunc import _owner, as_input, check_out, execute, may_overlap
+from . import _backends, _dask, _threads, _ufunc
+from ._nditer import as_input, check_out, execute, may_overlap
 
+_F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_NATIVE_FLOATS = frozenset((_F32, _F64))  # dtypes the ufunc loops take as they are
 _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dtype (NEP 50)
 
 
@@ -29,6 +41,16 @@ class Form:
         """About a nanosecond of work per element in ``compute`` dtype (see _threads.run_split):
         memory-bound formulas, and the cheapest float32 kernels."""
         return self.memory_bound or (compute is _F32 and self.light_single)
+
+    def ufunc_doc(self, variant):
+        """The docstring of this formula's ufunc for ``variant``."""
+        code = self.scalar_math[0].__code__
+        params = "".join(", " + p for p in code.co_varnames[1:code.co_argcount])
+        inputs = ("grad_out, z" if variant == "backward" else "z") + params
+        return (f"{self.kernel_name}{_ufunc.suffix(variant)}({inputs}) -> "
+                f"{_RESULTS[variant]}: {_WHAT[variant]}, elementwise (fastact).\n\n"
+                "Parameters are float64 inputs that broadcast; unlike the activation's "
+                "methods, the ufunc does not validate them.")
 
 
 class Choice:
@@ -52,14 +74,18 @@ class Choice:
 class Param:
     """A keyword parameter: its name, PyTorch's default, and the values it accepts."""
 
-    def __init__(self, name, default, doc="", positive=False, nonnegative=False):
+    def __init__(self, name, default, doc="", positive=False, nonnegative=False, aliases=()):
         self.name = name
+        self.aliases = tuple(aliases)  # other spellings accepted (PyTorch's names)
         self.default = float(default)
         self.doc = doc
         self.positive = positive
         self.nonnegative = nonnegative
 
     def convert(self, value, fname):
+        if type(value) is float and (self.positive or self.nonnegative) is False and \
+                math.isfinite(value):
+            return value  # the common case, quickly
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
             raise TypeError(f"{fname}: {self.name} must be a real number, "
                             f"got {type(value).__name__}")
@@ -75,16 +101,28 @@ class Param:
         return value
 
 
+# The ufunc keywords the methods pass through to numpy, with numpy's defaults.
+_UFUNC_KEYWORDS = {"where": True, "casting": "same_kind", "order": "K", "dtype": None,
+                   "subok": True, "signature": None}
+_INT_KINDS = "?bBhHiIlLqQ"  # dtype characters of bools and integers
+_ACCEPTED_CHARS = frozenset("efd?bBhHiIlLqQ")  # float16/32/64, bools, integers (any byte order)
+_RESULTS = {"value": "y", "grad": "dy", "value_and_grad": "(y, dy)", "backward": "out"}
+_WHAT = {"value": "g(z)", "grad": "g'(z)", "value_and_grad": "(g(z), g'(z)), computed in one pass",
+         "backward": "grad_out * g'(z), fused (the backward pass of y = g(z))"}
+
+
 class Activation:
     """An activation g with g(z), g.grad(z), g.value_and_grad(z) and g.backward(grad_out, z).
 
-    Every method behaves like a numpy ufunc: any shape and memory layout, ``out=``, float32 stays
-    float32 (float16 is computed in float32), bools and integers become float64, a scalar in gives
-    a numpy scalar out.  Parameters are keyword arguments accepted by every method.
+    Every method is a numpy ufunc call (``fastact.ufuncs``): any shape, memory layout and
+    duck array, ``out=``, ``where=``, ``dtype=``, ``casting=``; float32 stays float32 (float16
+    is computed in float32), bools and integers become float64, a scalar in gives a numpy scalar
+    out.  Parameters are keyword arguments accepted by every method.
     """
 
     def __init__(self, name, forms, params=(), choice=None, check=None, doc=""):
-        self.name = name
+        self.name = self.__name__ = self.__qualname__ = name
+        self.__module__ = "fastact"
         self.forms = forms  # {choice option (None without a choice): Form}
         self.params = tuple(params)
         self.choice = choice
@@ -92,7 +130,22 @@ class Activation:
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
+        self._aliases = {a: p.name for p in self.params for a in p.aliases}
+        self._ufuncs = {}  # variant -> (backend name, ufunc of the default formula)
         self.__doc__ = doc
+        self.__signature__ = self._signature("value")
+        # grad, value_and_grad, backward: per-activation copies of the methods below, so that
+        # each has its own signature, name and docstring (a bound copy costs no extra call).
+        for variant in ("grad", "value_and_grad", "backward"):
+            shared = getattr(Activation, variant)
+            fn = types.FunctionType(shared.__code__, shared.__globals__, variant,
+                                    shared.__defaults__, shared.__closure__)
+            fn.__kwdefaults__ = shared.__kwdefaults__
+            fn.__qualname__ = f"{name}.{variant}"
+            fn.__module__ = "fastact"
+            fn.__signature__ = self._signature(variant, with_self=True)
+            fn.__doc__ = self._method_doc(variant)
+            setattr(self, variant, types.MethodType(fn, self))
 
     def __repr__(self):
         params = "".join(f", {p.name}={p.default!r}" for p in self.params)
@@ -106,197 +159,354 @@ class Activation:
 
         return get, (self.name,)
 
+    # --- the public methods ------------------------------------------------------------------
+
+    def __call__(self, z, /, out=None, **params):
+        """g(z), elementwise."""
+        if (out is None and type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS
+                and z.size < _threads.pool_from):
+            if not params:
+                uf = self._default_ufunc("value")
+                if uf is not None:  # the common call, in half the time
+                    return uf(z, *self._defaults)
+            else:
+                form, p = self._bind(params, self.name)
+                uf = None if params else _ufunc.ufunc(form, "value")  # params: ufunc keywords
+                if uf is not None:
+                    return uf(z, *p)
+                return self._apply("value", (z,), out, params, (form, p))
+        return self._apply("value", (z,), out, params)
+
+    def grad(self, z, /, out=None, **params):
+        """g'(z), elementwise."""
+        if (out is None and type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS
+                and z.size < _threads.pool_from):
+            if not params:
+                uf = self._default_ufunc("grad")
+                if uf is not None:
+                    return uf(z, *self._defaults)
+            else:
+                form, p = self._bind(params, self.name + ".grad")
+                uf = None if params else _ufunc.ufunc(form, "grad")
+                if uf is not None:
+                    return uf(z, *p)
+                return self._apply("grad", (z,), out, params, (form, p))
+        return self._apply("grad", (z,), out, params)
+    def value_and_grad(self, z, /, out=None, **params):
+        """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
+        if type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS and z.size < _threads.pool_from and (
+                out is None or (type(out) is tuple and len(out) == 2
+                                and type(out[0]) is np.ndarray and type(out[1]) is np.ndarray
+                                and not may_overlap(out[0], out[1]))):
+            if params:
+                form, p = self._bind(params, self.name + ".value_and_grad")
+                uf = None if params else _ufunc.ufunc(form, "value_and_grad")
+            else:
+                form, p, uf = None, self._defaults, self._default_ufunc("value_and_grad")
+            if uf is not None:  # out: preallocated buffers, the usual hot-loop call
+                try:
+                    return uf(z, *p) if out is None else uf(z, *p, out=out)
+                except ValueError:  # shapes: _apply raises it again, naming the arguments
+                    pass
+            return self._apply("value_and_grad", (z,), out, params,
+                               None if form is None else (form, p))
+        return self._apply("value_and_grad", (z,), out, params)
+
+    def backward(self, grad_out, z, /, out=None, **params):
+        """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
+        if (out is None and type(z) is np.ndarray and type(grad_out) is np.ndarray
+                and z.dtype in _NATIVE_FLOATS and grad_out.dtype in _NATIVE_FLOATS
+                and z.size < _threads.pool_from and grad_out.size < _threads.pool_from):
+            if params:
+                form, p = self._bind(params, self.name + ".backward")
+                uf = None if params else _ufunc.ufunc(form, "backward")
+            else:
+                form, p, uf = None, self._defaults, self._default_ufunc("backward")
+            if uf is not None:
+                try:
+                    return uf(grad_out, z, *p)
+                except ValueError:  # shapes: _apply raises it again, naming the arguments
+                    pass
+            return self._apply("backward", (grad_out, z), out, params,
+                               None if form is None else (form, p))
+        return self._apply("backward", (grad_out, z), out, params)
+
+    def ufunc(self, variant="value", **choice):
+        """The numpy ufunc behind a method: ``variant`` is "value", "grad", "value_and_grad" or
+        "backward"; gelu takes ``approximate=``.  Its inputs are the method's arrays followed by
+        the activation's parameters, as float64 operands in declaration order, which broadcast
+        like any input and are not validated (``fa.leaky_relu.ufunc("grad")(z, 0.2)``)."""
+        fname = f"{self.name}.ufunc"
+        if variant not in _ufunc.VARIANTS:
+            raise ValueError(f"{fname}: variant must be one of "
+                             f"{', '.join(map(repr, _ufunc.VARIANTS))}, got {variant!r}")
+        extra = set(choice) - ({self.choice.name} if self.choice else set())
+        if extra:
+            raise TypeError(f"{fname}() got unexpected keyword argument(s) "
+                            f"{', '.join(map(repr, sorted(extra)))}")
+        form = self._default_form
+        if self.choice and self.choice.name in choice:
+            form = self.forms[self.choice.convert(choice[self.choice.name], fname)]
+        found = _ufunc.ufunc(form, variant)
+        if found is None:
+            raise RuntimeError(f"{fname}: the {_backends.name} backend has no ufuncs here "
+                               "(FASTACT_BACKEND=numba or cython, with numba's JIT on, has them)")
+        return found
+
+    # --- behind the methods ------------------------------------------------------------------
+
+    def _default_ufunc(self, variant):
+        """The ufunc of the default formula, or None where the backend has none."""
+        found = self._ufuncs.get(variant)
+        if found is None or found[0] is not _backends.name:
+            found = self._ufuncs[variant] = (_backends.name,
+                                             _ufunc.ufunc(self._default_form, variant))
+        return found[1]
+
+    def _fname(self, variant):
+        return self.name if variant == "value" else f"{self.name}.{variant}"
+
     def _bind(self, kwargs, fname):
-        """(formula, float parameters in declaration order) from the keyword arguments."""
+        """(formula, float parameters in declaration order) from the keyword arguments, which
+        are consumed; ufunc keywords (where=, dtype=, ...) are left in ``kwargs``."""
         if not kwargs:
             return self._default_form, self._defaults
         form = self._default_form
         if self.choice and self.choice.name in kwargs:
             form = self.forms[self.choice.convert(kwargs.pop(self.choice.name), fname)]
+        for alias, canonical in self._aliases.items() if self._aliases else ():
+            if alias in kwargs:
+                if canonical in kwargs:
+                    raise TypeError(f"{fname}: give {canonical} or {alias} (its PyTorch name), "
+                                    "not both")
+                kwargs[canonical] = kwargs.pop(alias)
         values = []
         for p in self.params:
             values.append(p.convert(kwargs.pop(p.name), fname) if p.name in kwargs else p.default)
-        if kwargs:
+        unknown = [k for k in kwargs if k not in _UFUNC_KEYWORDS] if kwargs else None
+        if unknown:
             names = [p.name for p in self.params] + ([self.choice.name] if self.choice else [])
             raise TypeError(f"{fname}() got unexpected keyword argument(s) "
-                            f"{', '.join(map(repr, kwargs))}; its parameters: "
+                            f"{', '.join(map(repr, unknown))}; its parameters: "
                             f"{', '.join(names) or 'none'}")
         values = tuple(values)
         if self._check is not None:
             self._check(values, fname)
         return form, values
 
-    def _unary(self, variant, fname, z, out, kwargs):
-        form, params = self._bind(kwargs, fname)
-        arr, compute, result = as_input(z, "z", fname)
+    def _apply(self, variant, inputs, out, kwargs, bound=None):
+        """The method ``variant`` on ``inputs``; ``kwargs``: the method's own keyword dict
+        (consumed), ``bound``: what ``_bind`` already made of it."""
+        fname = self._fname(variant)
+        form, params = self._bind(kwargs, fname) if bound is None else bound
+        uf = _ufunc.ufunc(form, variant)
+        if uf is None or (not kwargs and _pool_sized(inputs)):
+            if kwargs and uf is None:
+                raise TypeError(f"{fname}: {', '.join(map(repr, kwargs))} need a compiled "
+                                f"backend (the {_backends.name} backend has no ufuncs here)")
+            return self._nditer_call(variant, form, params, inputs, out, fname)
+        names = ("grad_out", "z") if variant == "backward" else ("z",)
+        inputs = [_checked_input(x, arg, fname) for x, arg in zip(inputs, names)]
+        if out is not None:
+            kwargs["out"] = _checked_out(out, variant, self.name, fname)
+        if any(_dask.is_dask(x) for x in inputs):
+            if out is not None:
+                raise TypeError(f"{fname}: out= is not supported for dask arrays (results are lazy)")
+            if variant == "value_and_grad":  # dask declines ufuncs with two outputs
+                return _dask.value_and_grad(self, inputs[0], form, params, kwargs)
+        elif variant == "value_and_grad" and _dask.is_lazy_xarray(inputs[0]):
+            return _dask.value_and_grad(self, inputs[0], form, params, kwargs)
+        any_int, halves, others = False, 0, 0
+        for x in inputs:
+            char = _dtype_of(x)
+            if char is not None:
+                any_int = any_int or char in _INT_KINDS
+                halves, others = (halves + 1, others) if char == "e" else (halves, others + 1)
+        half = halves and not others  # float16 in (with Python scalars at most): float16 out
+        if any_int and kwargs.get("dtype") is None and kwargs.get("signature") is None:
+            kwargs["dtype"] = _F64  # bools and integers compute in float64
+        if kwargs.get("dtype") is not None and params:
+            # numpy reads dtype= as every operand's dtype, and the parameters are float64
+            # operands: spell the whole signature ("fd->f" for float32 with one parameter)
+            dtype = kwargs.pop("dtype")
+            n_arrays = len(inputs)
+            kwargs["signature"] = ((dtype,) * n_arrays + (_F64,) * len(params)
+                                   + (dtype,) * (2 if variant == "value_and_grad" else 1))
+        try:
+            result = uf(*inputs, *params, **kwargs)
+        except ValueError as exc:
+            if "could not be broadcast" not in str(exc):
+                raise
+            shapes = [f"{arg} with shape {np.shape(x)}" for arg, x in zip(names, inputs)]
+            if variant == "value_and_grad" and out is not None:
+                shapes += [f"out[{i}] with shape {np.shape(o)}" for i, o in enumerate(out)
+                           if o is not None]
+            elif out is not None:
+                shapes.append(f"out with shape {np.shape(kwargs['out'])}")
+            raise ValueError(f"{fname}: {' and '.join(shapes)} cannot be broadcast together"
+                             ) from None
+        if half and out is None and not kwargs.keys() & {"dtype", "signature"}:
+            # float16 in: computed in float32 (the loop numpy picks), returned as float16
+            if variant == "value_and_grad":
+                return tuple(r.astype(_F16) for r in result)
+            return result.astype(_F16)
+        return result
+
+    def _signature(self, variant, with_self=False):
+        P = inspect.Parameter
+        params = [P("self", P.POSITIONAL_ONLY)] if with_self else []
+        if variant == "backward":
+            params.append(P("grad_out", P.POSITIONAL_ONLY, annotation="ArrayLike"))
+        params.append(P("z", P.POSITIONAL_ONLY, annotation="ArrayLike"))
+        params.append(P("out", P.POSITIONAL_OR_KEYWORD, default=None,
+                        annotation="tuple[ndarray | None, ndarray | None] | None"
+                        if variant == "value_and_grad" else "ndarray | None"))
+        params += [P(p.name, P.KEYWORD_ONLY, default=p.default, annotation="float")
+                   for p in self.params]
+        if self.choice:
+            params.append(P(self.choice.name, P.KEYWORD_ONLY, default=self.choice.default,
+                            annotation="str"))
+        params += [P(k, P.KEYWORD_ONLY, default=v) for k, v in _UFUNC_KEYWORDS.items()]
+        returns = "tuple[ndarray, ndarray]" if variant == "value_and_grad" else "ndarray"
+        return inspect.Signature(params, return_annotation=returns)
+
+    def _method_doc(self, variant):
+        return _WHAT[variant] + " elementwise; see help(fastact." + self.name + ")."
+
+    # --- the numpy reference backend, and the Python pool ------------------------------------
+
+    def _nditer_call(self, variant, form, params, inputs, out, fname):
+        loop = _backends.loop(form, variant)
+        light = form.light
+        if variant == "backward":
+            return _nditer_backward(loop, light, inputs, out, params, fname)
+        if variant == "value_and_grad":
+            return _nditer_value_and_grad(loop, light, inputs[0], out, params, fname)
+        arr, compute, result = as_input(inputs[0], "z", fname)
         if out is None:
             res = np.empty_like(arr, dtype=result, subok=False)
         else:
             check_out(out, arr.shape, fname)
             res = out
-        execute(_backends.loop(form, variant), [arr], [res], compute, params, out is None,
-                form.light(compute))
+        execute(loop, [arr], [res], compute, params, out is None, light(compute))
         if out is None and res.ndim == 0:
             return res[()]
         return res
 
-    def __call__(self, z, out=None, **params):
-        """g(z), elementwise."""
-        if out is None and _direct_ok(z):  # the common case, in ~1/3 the time
-            form, p = self._bind(params, self.name) if params else self._default
-            y = np.empty_like(z)
-            _backends.loop(form, "value")(_flat(z), _flat(y), *p)
-            return y
-        if type(z) is not np.ndarray and _is_dask(z):
-            return _dask().unary(self, "value", z, out, params)
-        return self._unary("value", self.name, z, out, params)
 
-    def grad(self, z, out=None, **params):
-        """g'(z), elementwise."""
-        if out is None and _direct_ok(z):
-            form, p = self._bind(params, self.name + ".grad") if params else self._default
-            dy = np.empty_like(z)
-            _backends.loop(form, "grad")(_flat(z), _flat(dy), *p)
-            return dy
-        if type(z) is not np.ndarray and _is_dask(z):
-            return _dask().unary(self, "grad", z, out, params)
-        return self._unary("grad", self.name + ".grad", z, out, params)
+def _pool_sized(inputs):
+    """Large plain ndarrays, where the ufunc loops cannot split (``_threads.pool_from``): the
+    Python pool splits them instead, through ``_nditer``."""
+    limit = _threads.pool_from
+    return (limit < _threads._NEVER and type(inputs[-1]) is np.ndarray
+            and inputs[-1].size >= limit and all(type(x) is np.ndarray for x in inputs))
 
-    def value_and_grad(self, z, out=None, **params):
-        """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
-        if _direct_ok(z):
-            if out is None:
-                y, dy = np.empty_like(z), np.empty_like(z)
-            elif type(out) is tuple and len(out) == 2 and _direct_outs(out, z):
-                y, dy = out  # preallocated buffers, the usual hot-loop call
-            else:
-                y = None
-            if y is not None:
-                form, p = (self._bind(params, self.name + ".value_and_grad") if params
-                           else self._default)
-                _backends.loop(form, "value_and_grad")(_flat(z), _flat(y), _flat(dy), *p)
-                return y, dy
-        if type(z) is not np.ndarray and _is_dask(z):
-            return _dask().value_and_grad(self, z, out, params)
-        fname = self.name + ".value_and_grad"
-        form, params = self._bind(params, fname)
-        arr, compute, result = as_input(z, "z", fname)
-        fresh = out is None
-        if fresh:
-            out = (None, None)
-        elif not isinstance(out, (tuple, list)) or len(out) != 2:
+
+def _nditer_value_and_grad(loop, light, z, out, params, fname):
+    arr, compute, result = as_input(z, "z", fname)
+    fresh = out is None
+    if fresh:
+        out = (None, None)
+    elif not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{fname}: out must be a pair (y, dy) of arrays, "
+                        f"got {type(out).__name__}")
+    res = []
+    for i, o in enumerate(out):
+        if o is None:
+            o = np.empty_like(arr, dtype=result, subok=False)
+        else:
+            check_out(o, arr.shape, fname, f"out[{i}]")
+        res.append(o)
+    y, dy = res
+    if out[0] is not None and out[1] is not None and may_overlap(y, dy) and _overlap(y, dy):
+        raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
+    execute(loop, [arr], res, compute, params, fresh, light(compute))
+    if y.ndim == 0:
+        return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
+    return y, dy
+
+
+def _nditer_backward(loop, light, inputs, out, params, fname):
+    grad_out, z = inputs
+    g, _, g_result = as_input(grad_out, "grad_out", fname)
+    arr, _, z_result = as_input(z, "z", fname)
+    if type(grad_out) in _WEAK_SCALARS:
+        g_result = z_result
+    elif type(z) in _WEAK_SCALARS:
+        z_result = g_result
+    result = np.promote_types(g_result, z_result)
+    compute = _F64 if result == _F64 else _F32
+    try:
+        shape = np.broadcast_shapes(g.shape, arr.shape)
+    except ValueError:
+        raise ValueError(f"{fname}: grad_out with shape {g.shape} and z with shape "
+                         f"{arr.shape} cannot be broadcast together") from None
+    if out is None:
+        res = np.empty(shape, dtype=result)
+    else:
+        check_out(out, shape, fname)
+        res = out
+    execute(loop, [g, arr], [res], compute, params, False, light(compute))
+    if out is None and res.ndim == 0:
+        return res[()]
+    return res
+
+
+def _dtype_of(x):
+    """The dtype character numpy will see for an input: None for Python floats and ints (they
+    take the other operand's dtype) and for what has no dtype; "?" for a Python bool."""
+    if type(x) is bool:
+        return "?"
+    dt = getattr(x, "dtype", None)
+    return dt.char if isinstance(dt, np.dtype) else None
+
+
+def _checked_input(x, arg, fname):
+    """x for the ufunc, or a TypeError naming ``arg`` for what is not real numbers.  Arrays and
+    duck arrays (objects with ``__array_ufunc__``) pass as they are; other array-likes become
+    ndarrays here, so that their dtype is checked."""
+    if type(x) in _WEAK_SCALARS:
+        return x
+    if x is None:
+        raise TypeError(f"{fname}: {arg} must be an array or a real number, got None")
+    if not hasattr(x, "__array_ufunc__"):
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{fname}: {arg} could not be converted to an array: {exc}") from None
+    dt = getattr(x, "dtype", None)
+    if isinstance(dt, np.dtype) and dt.char not in _ACCEPTED_CHARS:
+        raise TypeError(f"{fname}: {arg} must hold real numbers (float16/32/64, integers or "
+                        f"bools), got dtype {dt}")
+    return x
+
+
+def _checked_out(out, variant, name, fname):
+    """``out`` as the ufunc takes it; TypeError/ValueError naming it for what cannot be one."""
+    if variant == "value_and_grad":
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"{fname}: out must be a pair (y, dy) of arrays, "
                             f"got {type(out).__name__}")
-        res = []
         for i, o in enumerate(out):
-            if o is None:
-                o = np.empty_like(arr, dtype=result, subok=False)
-            else:
-                check_out(o, arr.shape, fname, f"out[{i}]")
-            res.append(o)
-        y, dy = res
-        if out[0] is not None and out[1] is not None and _overlap(y, dy):
+            if o is not None and not hasattr(o, "__array_ufunc__"):
+                raise TypeError(f"{fname}: out[{i}] must be an array, got {type(o).__name__}")
+        y, dy = out
+        if (isinstance(y, np.ndarray) and isinstance(dy, np.ndarray) and may_overlap(y, dy)
+                and _overlap(y, dy)):
             raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
-        execute(_backends.loop(form, "value_and_grad"), [arr], res, compute, params, fresh,
-                form.light(compute))
-        if y.ndim == 0:
-            return (y[()] if out[0] is None else y), (dy[()] if out[1] is None else dy)
-        return y, dy
-
-    def backward(self, grad_out, z, out=None, **params):
-        """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
-        if (out is None and _direct_ok(z) and _direct_ok(grad_out)
-                and grad_out.dtype is z.dtype and grad_out.shape == z.shape):
-            form, p = self._bind(params, self.name + ".backward") if params else self._default
-            res = np.empty_like(z)
-            _backends.loop(form, "backward")(_flat(grad_out), _flat(z), _flat(res), *p)
-            return res
-        if (type(z) is not np.ndarray and _is_dask(z)) or (
-                type(grad_out) is not np.ndarray and _is_dask(grad_out)):
-            return _dask().backward(self, grad_out, z, out, params)
-        fname = self.name + ".backward"
-        form, params = self._bind(params, fname)
-        g, _, g_result = as_input(grad_out, "grad_out", fname)
-        arr, _, z_result = as_input(z, "z", fname)
-        if type(grad_out) in _WEAK_SCALARS:
-            g_result = z_result
-        elif type(z) in _WEAK_SCALARS:
-            z_result = g_result
-        result = np.promote_types(g_result, z_result)
-        compute = _F64 if result == _F64 else _F32
-        if g.shape == arr.shape:
-            shape = arr.shape
-        else:
-            try:
-                shape = np.broadcast_shapes(g.shape, arr.shape)
-            except ValueError:
-                raise ValueError(f"{fname}: grad_out with shape {g.shape} and z with shape "
-                                 f"{arr.shape} cannot be broadcast together") from None
-        if out is None:
-            res = np.empty(shape, dtype=result) if arr.shape != shape else \
-                np.empty_like(arr, dtype=result, subok=False)
-        else:
-            check_out(out, shape, fname)
-            res = out
-        execute(_backends.loop(form, "backward"), [g, arr], [res], compute, params, out is None,
-                form.light(compute))
-        if out is None and res.ndim == 0:
-            return res[()]
-        return res
-
-
-# numpy's flag bits (NPY_ARRAY_*): one integer read (``flags.num``) instead of three attributes.
-_C_CONTIGUOUS_ALIGNED = 0x001 | 0x100
-_WRITEABLE = 0x400
-
-
-def _direct_ok(a):
-    """``a`` can go straight to a loop, serially: an ndarray (no subclass) of at least one
-    dimension, float32 or float64 in native order (its own compute and result dtype),
-    C-contiguous, aligned, and below the smallest size that is split across threads."""
-    if type(a) is not np.ndarray:
-        return False
-    dt = a.dtype
-    want = _C_CONTIGUOUS_ALIGNED
-    return ((dt is _F64 or dt is _F32) and a.flags.num & want == want and 0 < a.ndim
-            and a.size < OPENMP_MIN_SIZE)
-
-
-def _direct_outs(out, z):
-    """Whether the direct path can write the pair ``out`` = (y, dy): ndarrays laid out like ``z``
-    (see ``_direct_ok``), writeable, and sharing no memory with ``z`` or with each other."""
-    y, dy = out
-    dt, shape, want = z.dtype, z.shape, _C_CONTIGUOUS_ALIGNED | _WRITEABLE
-    if (type(y) is not np.ndarray or type(dy) is not np.ndarray or y.dtype is not dt
-            or dy.dtype is not dt or y.shape != shape or dy.shape != shape
-            or y.flags.num & want != want or dy.flags.num & want != want):
-        return False
-    # Views of three different owning arrays (the usual call) cannot overlap: no numpy call.
-    oz, oy, od = _owner(z), _owner(y), _owner(dy)
-    if (oz is not None and oy is not None and od is not None
-            and oz is not oy and oz is not od and oy is not od):
-        return True
-    return not (may_overlap(y, z) or may_overlap(dy, z) or may_overlap(y, dy))
-
-
-def _flat(a):
-    return a if a.ndim == 1 else a.reshape(-1)  # a view: callers pass C-contiguous arrays
-
-
-def _is_dask(x):
-    # A type check that needs no dask import: numpy inputs pay one attribute lookup.
-    return type(x).__module__.startswith("dask.") and hasattr(x, "chunks")
-
-
-def _dask():
-    from . import _dask as module
-
-    return module
+        return tuple(out)
+    if isinstance(out, tuple) and len(out) == 1:
+        out = out[0]
+    if not hasattr(out, "__array_ufunc__"):
+        if isinstance(out, (int, float, np.number)):
+            raise TypeError(f"{fname}: out must be an array, got {type(out).__name__}; "
+                            f"parameters are keyword-only: {name}(z, alpha=...) style, "
+                            f"see help(fastact.{name})")
+        raise TypeError(f"{fname}: out must be an array, got {type(out).__name__}")
+    return out
 
 
 def _overlap(a, b):
-    if not may_overlap(a, b):
-        return False
     try:
         return np.shares_memory(a, b, max_work=10**6)
     except np.exceptions.TooHardError:

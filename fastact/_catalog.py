@@ -63,7 +63,8 @@ value and the derivative (PyTorch's backward gives 0 there).
 """)
 
 leaky_relu = _define("leaky_relu", rectifier, params=(
-    Param("alpha", 0.01, "slope for z <= 0 (PyTorch's negative_slope)"),
+    Param("alpha", 0.01, "slope for z <= 0 (PyTorch's negative_slope, also accepted)",
+          aliases=("negative_slope",)),
 ), doc="""Leaky ReLU g(z) = z for z > 0, alpha * z otherwise (alpha=0.01, PyTorch's default).
 
 g'(z) = 1 for z > 0 and alpha for z <= 0: leaky_relu'(0) = alpha, as in PyTorch.  NaN gives NaN.

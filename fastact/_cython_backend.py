@@ -40,24 +40,17 @@ def build_loop(form, variant):
     return loop
 
 
-def run_chunks(address, variant, arrays, params, nthreads):
-    """Run a loop compiled elsewhere as a C function (the numba backend's, see
-    ``_numba_backend._chunk_addresses``) on this extension's OpenMP team, over 1-D contiguous
-    ``arrays`` in the loop's order."""
-    if variant == "value_and_grad":
-        (a, c, d), b = arrays, None
-    elif variant == "backward":
-        (a, b, c), d = arrays, None
-    else:
-        (a, c), b, d = arrays, None, None
-    _cykernels.run_chunks(address, _VARIANT_CODES[variant], nthreads, a, b, c, d,
-                          *_two_params(tuple(params)))
+def ufunc_loop(form, variant_code, nparams, dtype):
+    """(address, LoopData) of the extension's ufunc inner loop running this formula's kernel."""
+    from ._threads import sync_ufunc_threads
+    from ._ufunc import LoopData
+
+    sync_ufunc_threads()
+    data = LoopData(chunk=0, kid=_KERNEL_ID[form.scalar_math[0].__name__], variant=variant_code,
+                    nparams=nparams)
+    return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
 
 
 def _two_params(p):
     """The entry points take exactly two parameters: the unused ones are 0.0."""
     return (p + (0.0, 0.0))[:2]
-
-
-_VARIANT_CODES = {"value": _VALUE, "grad": _GRAD, "value_and_grad": _VALUE_AND_GRAD,
-                  "backward": _BACKWARD}

@@ -1,69 +1,51 @@
-"""Dask arrays: every method maps over the chunks, lazily, with the chunks kept.
+"""Dask arrays where numpy's ufunc dispatch stops: ``value_and_grad``.
 
-Imported only when a dask array is passed, so ``import fastact`` never imports dask.  The block
-functions are module-level and refer to the activation by name, so graphs pickle to the workers
-of a distributed cluster (the kernels compile there, from the workers' own disk cache).
+dask's ``__array_ufunc__`` maps every one-output ufunc over the chunks itself, lazily (value,
+grad and backward need nothing here).  It declines ufuncs with two outputs, so value_and_grad of
+a dask array is one ``apply_gufunc`` task per chunk, computing both outputs in one pass.  The
+block function refers to the activation by name, so graphs pickle to the workers of a
+distributed cluster (the kernels compile there).  dask is imported only when a dask array is
+passed: ``import fastact`` never imports it.
 """
 import functools
 
-import dask.array as da
 import numpy as np
 
-from ._activation import _is_dask
-from ._ufunc import as_input
+
+def is_dask(x):
+    """A type check that needs no dask import: numpy inputs pay one attribute lookup."""
+    return type(x).__module__.startswith("dask.") and hasattr(x, "chunks")
 
 
-def _result_dtype(x, arg, fname):
-    # dtype rules of the array API, on an empty stand-in (no data is touched)
-    return as_input(np.empty(0, dtype=x.dtype), arg, fname)[2]
+def is_lazy_xarray(x):
+    """An xarray object holding a dask array (no xarray or dask import)."""
+    return type(x).__module__.startswith("xarray.") and is_dask(getattr(x, "data", None))
 
 
-def _block(name, method, params, *blocks):
+def _block(name, params, block):
     from . import get
 
-    act = get(name)
-    if method == "value":
-        return act(*blocks, **params)
-    if method == "grad":
-        return act.grad(*blocks, **params)
-    if method == "value_and_grad":
-        return act.value_and_grad(*blocks, **params)
-    return act.backward(*blocks, **params)
+    return get(name).value_and_grad(block, **params)
 
 
-def unary(act, method, z, out, params):
-    """``act(z)`` or ``act.grad(z)`` for a dask array ``z``."""
-    fname = act.name if method == "value" else f"{act.name}.{method}"
-    _reject_out(out, fname)
-    act._bind(dict(params), fname)  # validate now, not on the workers
-    dtype = _result_dtype(z, "z", fname)
-    return da.map_blocks(_block, act.name, method, params, z, dtype=dtype)
+def value_and_grad(act, z, form, params, ufunc_kwargs):
+    """(g(z), g'(z)) as two dask arrays computed by one task per chunk; for a dask-backed
+    xarray object, two such objects (xarray hands the ufunc its dask array, which declines)."""
+    if ufunc_kwargs:
+        raise TypeError(f"{act.name}.value_and_grad: {', '.join(map(repr, ufunc_kwargs))} "
+                        "are not supported for dask arrays")
+    keywords = dict(zip((p.name for p in act.params), params))
+    if act.choice:
+        keywords[act.choice.name] = next(k for k, f in act.forms.items() if f is form)
+    if not is_dask(z):
+        import xarray
 
+        return xarray.apply_ufunc(act.value_and_grad, z, kwargs=keywords, dask="allowed",
+                                  output_core_dims=[[], []], keep_attrs=True)
+    import dask.array as da
 
-def value_and_grad(act, z, out, params):
-    """(g(z), g'(z)) as two dask arrays computed by one task per chunk."""
-    fname = act.name + ".value_and_grad"
-    _reject_out(out, fname)
-    act._bind(dict(params), fname)
-    dtype = _result_dtype(z, "z", fname)
-    block = functools.partial(_block, act.name, "value_and_grad", params)
+    # the result dtype numpy would give, from an empty stand-in (no data is touched)
+    dtype = act(np.empty(0, dtype=z.dtype), **keywords).dtype
+    block = functools.partial(_block, act.name, keywords)
     return da.apply_gufunc(block, "()->(),()", z, output_dtypes=(dtype, dtype),
                            vectorize=False, allow_rechunk=False)
-
-
-def backward(act, grad_out, z, out, params):
-    """grad_out * g'(z); either input may be a numpy array, broadcasting as numpy does."""
-    fname = act.name + ".backward"
-    _reject_out(out, fname)
-    act._bind(dict(params), fname)
-    g = grad_out if _is_dask(grad_out) else np.asarray(grad_out)
-    zz = z if _is_dask(z) else np.asarray(z)
-    dtype = np.promote_types(_result_dtype(g, "grad_out", fname), _result_dtype(zz, "z", fname))
-    # numpy broadcasting, then map_blocks aligns the chunks (a numpy input is chunked to match)
-    gb, zb = da.broadcast_arrays(da.asarray(g), da.asarray(zz))
-    return da.map_blocks(_block, act.name, "backward", params, gb, zb, dtype=dtype)
-
-
-def _reject_out(out, fname):
-    if out is not None:
-        raise TypeError(f"{fname}: out= is not supported for dask arrays (results are lazy)")

@@ -250,8 +250,7 @@ def _chunk_addresses(loop, form, variant):
             found = addresses.get(dtype)
             if found is not None:
                 return found[0]
-            arity = form.scalar_math[0].__code__.co_argcount - 1  # parameters after x
-            entry = _chunk_entry(loop, variant, arity, np.dtype(dtype))
+            entry = _chunk_entry(loop, variant, _nparams(form), np.dtype(dtype))
             name = f"{form.kernel_name}_{variant}_{np.dtype(dtype).name}_chunks"
             entry.__name__ = name
             entry.__qualname__ = f"{name}_{_fingerprint}"
@@ -263,6 +262,115 @@ def _chunk_addresses(loop, form, variant):
         return found[0]
 
     return address
+
+
+@intrinsic
+def _byte_offset(typingctx, ptr, nbytes):
+    """``ptr + nbytes`` for a void pointer (numba has no pointer arithmetic)."""
+    sig = types.voidptr(types.voidptr, types.intp)
+
+    def codegen(context, builder, signature, args):
+        return builder.gep(args[0], [args[1]])
+
+    return sig, codegen
+
+
+@intrinsic
+def _clear_fp_flags(typingctx):
+    """C's ``feclearexcept`` of every flag: see cysrc/fastact_omp.h (0xFF: every platform's
+    FE_ALL_EXCEPT bits, which feclearexcept masks to its own)."""
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "feclearexcept")
+        builder.call(fn, [ir.Constant(ir.IntType(32), 0xFF)])
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+# numpy's inner-loop signature: (char **args, npy_intp *dims, npy_intp *steps, void *data).
+_UFUNC_SIGNATURE = types.void(types.CPointer(types.voidptr), types.CPointer(types.intp),
+                              types.CPointer(types.intp), types.voidptr)
+
+
+def _ufunc_entry(chunk, variant, nparams, itemsize):
+    """A numpy ufunc inner loop around ``chunk`` (a ``_chunk_entry``), for installations without
+    the Cython extension (whose ``ufunc_loop`` is used otherwise): operands as in
+    cysrc/entry.pxd's ``ufunc_loop``, one thread; strided operands, or parameters that vary
+    along the run, element by element."""
+    first_param = 2 if variant == "backward" else 1
+    first_out = first_param + nparams
+    ib = 1 if variant == "backward" else 0  # operands a variant lacks: any pointer, unused
+    i_d = first_out + 1 if variant == "value_and_grad" else first_out
+    ip0 = first_param if nparams > 0 else 0
+    ip1 = first_param + 1 if nparams > 1 else 0
+    carray, f64 = numba.carray, np.float64
+
+    def entry(args, dims, steps, data):
+        n = dims[0]
+        sa, sb, sc, sd = steps[0], steps[ib], steps[first_out], steps[i_d]
+        sp0 = steps[ip0] if nparams > 0 else 0
+        sp1 = steps[ip1] if nparams > 1 else 0
+        if (sp0 == 0 and sp1 == 0 and sa == itemsize and sb == itemsize and sc == itemsize
+                and sd == itemsize):
+            p0 = carray(args[ip0], 1, f64)[0] if nparams > 0 else 0.0
+            p1 = carray(args[ip1], 1, f64)[0] if nparams > 1 else 0.0
+            chunk(args[0], args[ib], args[first_out], args[i_d], n, p0, p1)
+            _clear_fp_flags()
+            return
+        for i in range(n):
+            p0 = carray(_byte_offset(args[ip0], i * sp0), 1, f64)[0] if nparams > 0 else 0.0
+            p1 = carray(_byte_offset(args[ip1], i * sp1), 1, f64)[0] if nparams > 1 else 0.0
+            chunk(_byte_offset(args[0], i * sa), _byte_offset(args[ib], i * sb),
+                  _byte_offset(args[first_out], i * sc), _byte_offset(args[i_d], i * sd), 1,
+                  p0, p1)
+        _clear_fp_flags()
+
+    return entry
+
+
+def _has_extension():
+    from . import _backends
+
+    return "cython" in _backends.available()
+
+
+def ufunc_loop(form, variant, variant_code, nparams, dtype):
+    """(address, LoopData) of a ufunc inner loop running this backend's loop for ``form``:
+    the Cython extension's ``ufunc_loop`` around the loop compiled as a C function (threads,
+    gathering of strided operands) where the extension is built, else a numba C function."""
+    from . import _backends
+    from ._ufunc import LoopData
+
+    loop = _backends.loop(form, variant)
+    if _has_extension():
+        from . import _cykernels
+        from ._threads import sync_ufunc_threads
+
+        sync_ufunc_threads()
+        # compiled on the ufunc's first call for this dtype, by the extension's loop
+        data = LoopData(chunk=0, kid=-1, variant=variant_code, nparams=nparams,
+                        compile=lambda: loop.chunk_address(dtype))
+        return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
+    key = (dtype.name, "ufunc")
+    found = loop.ufunc_loops.get(key)
+    if found is None:
+        arity = _nparams(form)
+        chunk = numba.njit(**_JIT_OPTIONS)(_chunk_entry(loop, variant, arity, dtype))
+        entry = _ufunc_entry(chunk, variant, nparams, dtype.itemsize)
+        name = f"{form.kernel_name}_{variant}_{dtype.name}_ufunc"
+        entry.__name__ = name
+        entry.__qualname__ = f"{name}_{_fingerprint}"
+        try:
+            found = numba.cfunc(_UFUNC_SIGNATURE, cache=True, **_JIT_OPTIONS)(entry)
+        except RuntimeError:  # no cache locator (read-only install): in memory
+            found = numba.cfunc(_UFUNC_SIGNATURE, **_JIT_OPTIONS)(entry)
+        loop.ufunc_loops[key] = found  # keeps the code alive
+    return found.address, LoopData(chunk=0, kid=-1, variant=variant_code, nparams=nparams)
+
+
+def _nparams(form):
+    return form.scalar_math[0].__code__.co_argcount - 1  # parameters after x
 
 
 def build_loop(form, variant, cache=True):
@@ -285,4 +393,5 @@ def build_loop(form, variant, cache=True):
     loop = compile_function(py_func, f"{form.kernel_name}_{variant}")
     loop.variant = variant
     loop.chunk_address = _chunk_addresses(loop, form, variant)
+    loop.ufunc_loops = {}  # ufunc_loop's numba C functions, where there is no extension
     return loop

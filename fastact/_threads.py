@@ -1,18 +1,20 @@
 """Thread count, and how large inputs are split across threads.
 
-Where the Cython extension was built with OpenMP, its team runs the loops of both backends (the
-numba loops as C functions, see ``_numba_backend._chunk_addresses``): a team starts in
-microseconds, where waking a Python pool thread costs ~40-70 us on a small VM, as long as the
-work itself on 10^5 elements.  Otherwise the numba loops, which release the GIL
-(``nogil=True``), are split into contiguous chunks run by plain Python threads.  Neither uses
-numba's threading layers: no layer aborts when several user threads call at once (workqueue).
-GNU OpenMP is not fork-safe (a forked
-child's first parallel region can hang), so a forked child takes the Python pool.  The pool
-starts on the first large call that needs it, never at import, and a forked child starts a fresh
-one.
+Where the Cython extension was built with OpenMP, the ufunc loops (cysrc/entry.pxd) split
+large contiguous runs across its team, for both backends (the numba loops as C functions, see
+``_numba_backend._chunk_addresses``): a team starts in microseconds, where waking a Python pool
+thread costs ~40-70 us on a small VM, as long as the work itself on 10^5 elements.  The loops
+cannot ask Python, so this module tells the extension its policy (``sync_ufunc_threads``).
+Where they cannot split (no extension, no OpenMP, a forked child: GNU OpenMP is not fork-safe,
+a forked child's first parallel region can hang), the methods hand large plain ndarrays to
+``run_split`` instead (``pool_from``): contiguous chunks run by plain Python threads, the numba
+loops releasing the GIL (``nogil=True``).  Neither uses numba's threading layers: no layer
+aborts when several user threads call at once (workqueue).  The pool starts on the first large
+call that needs it, never at import, and a forked child starts a fresh one.
 """
 import operator
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,6 +63,7 @@ def set_num_threads(n):
     if n < 1:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
     _num_threads = n
+    sync_ufunc_threads()
 
 
 def get_num_threads():
@@ -83,10 +86,30 @@ def _forget_pool_after_fork():
     _pool = None
     _lock = threading.Lock()
     _openmp_usable = False
+    sync_ufunc_threads()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+# The smallest input the methods hand to the Python pool (through ``run_split``) rather than to
+# the ufunc, whose loops cannot call Python: PARALLEL_MIN_SIZE while the ufunc loops run on one
+# thread (no extension, an extension without OpenMP, a forked child), never once they split
+# across the OpenMP team.
+pool_from = PARALLEL_MIN_SIZE
+_NEVER = 1 << 62
+
+
+def sync_ufunc_threads():
+    """Tell the extension's ufunc loops the thread policy of ``openmp_threads`` (they run
+    without Python), and set ``pool_from``; the extension's part waits until it is loaded."""
+    global pool_from
+    extension = sys.modules.get(f"{__package__}._cykernels")
+    team = extension is not None and extension.OPENMP and _openmp_usable
+    if extension is not None:
+        extension.set_thread_policy(_num_threads if _openmp_usable else 1, OPENMP_MIN_SIZE)
+    pool_from = _NEVER if team or _num_threads <= 1 else PARALLEL_MIN_SIZE
 
 
 def openmp_threads(n):
@@ -110,6 +133,7 @@ def openmp_team():
             _openmp_team = _cython_backend if _cython_backend._cykernels.OPENMP else _NO_TEAM
         except ImportError:
             _openmp_team = _NO_TEAM
+        sync_ufunc_threads()
     return None if _openmp_team is _NO_TEAM else _openmp_team
 
 
@@ -120,12 +144,6 @@ def run_split(kernel, arrays, params, light=False):
         return
     nthreads = _num_threads
     n = arrays[-1].shape[0]
-    chunk_address = getattr(kernel, "chunk_address", None)  # numba loops
-    team_size = openmp_threads(n) if nthreads > 1 else 1
-    if chunk_address is not None and team_size > 1 and openmp_team() is not None:
-        openmp_team().run_chunks(chunk_address(arrays[-1].dtype), kernel.variant, arrays, params,
-                                 team_size)
-        return
     if nthreads <= 1 or n < (POOL_MIN_SIZE_LIGHT if light else PARALLEL_MIN_SIZE):
         kernel(*arrays, *params)
         return

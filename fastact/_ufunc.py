@@ -1,139 +1,180 @@
-"""numpy-ufunc semantics around the 1-D loops: dtypes, shapes, strides, ``out=`` and overlap.
+"""The numpy ufuncs behind every method, made from the compiled loops with numpy's C API.
 
-A loop sees only 1-D arrays of its compute dtype (float32 or float64).  Native, aligned,
-contiguous operands of that dtype go straight to it (split across threads when large); anything
-else (strided, byte-swapped, unaligned, other dtypes, broadcasting, partial overlap) goes through
-``np.nditer`` with buffering, which hands the loop contiguous blocks and casts on the way in and
-out, as numexpr does.
+One ufunc per formula and variant (``fastact.ufuncs.sigmoid``, ``sigmoid_grad``,
+``sigmoid_value_and_grad``, ``sigmoid_backward``; ``gelu_tanh_grad`` ...).  Operands: the array
+inputs (``z``, or ``grad_out, z``), then the activation's parameters as float64 inputs, as in
+scipy.special, then the outputs.  Loops exist for float32 and float64; numpy's own type
+resolution picks one (float16 and small integers go to the float32 loop, as they would for any
+ufunc without loops of their own; the methods add fastact's rules on top, see ``_activation``).
+
+How they are made: ``PyUFunc_FromFuncAndData`` from numpy's C API table (the ``_UFUNC_API``
+capsule every numpy extension imports), called through ctypes, so a ufunc needs no compiler at
+install time.  numba's ``@vectorize`` has one output, and ``numba.np.ufunc._internal.fromfunc``
+is private.  The inner loops:
+- the Cython extension's ``ufunc_loop`` (cysrc/entry.pxd) wherever the extension is built: it
+  runs the extension's own kernels (Cython backend) or the numba backend's loops compiled as C
+  functions, gathers strided operands into blocks for the latter, and splits large contiguous
+  runs across its OpenMP team;
+- without the extension, a numba C function of the same signature (``_numba_backend``), on one
+  thread.
+The ufunc owns everything its loops point at: the arrays handed to numpy are kept alive by the
+ufunc's ``obj`` slot, which numpy releases with the ufunc.
 """
+import ctypes
+import threading
+
 import numpy as np
 
-from ._threads import run_split
+from . import _backends
 
-_F16 = np.dtype(np.float16)
-_F32 = np.dtype(np.float32)
-_F64 = np.dtype(np.float64)
-_BLOCK = 8192  # elements per nditer buffer: a few L1/L2-sized blocks of input and output
-
-
-# dtype.char -> (compute dtype, result dtype) for every accepted input dtype (either byte order).
-_DTYPE_RULES = {"d": (_F64, _F64), "f": (_F32, _F32), "e": (_F32, _F16)}
-_DTYPE_RULES.update({c: (_F64, _F64) for c in "?bBhHiIlLqQ"})
+VARIANTS = ("value", "grad", "value_and_grad", "backward")
+_VARIANT_CODES = {v: i for i, v in enumerate(VARIANTS)}  # cysrc/_cykernels.pxd: Variant
+_LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the order numpy tries them in
 
 
-def as_input(x, arg, fname):
-    """x as an ndarray plus its (compute, result) dtypes; TypeError for what is not real numbers."""
-    if type(x) is np.ndarray:
-        arr = x
-    elif isinstance(x, np.ma.MaskedArray):
-        raise TypeError(f"{fname}: {arg} is a masked array; pass {arg}.filled(value) or "
-                        f"{arg}.data explicitly (the mask would be silently ignored)")
-    elif x is None:
-        raise TypeError(f"{fname}: {arg} must be an array or a real number, got None")
-    else:
+class LoopData(ctypes.Structure):
+    """The ``data`` of one inner loop (cysrc/entry.pxd: LoopData)."""
+    _fields_ = [("chunk", ctypes.c_size_t), ("kid", ctypes.c_int), ("variant", ctypes.c_int),
+                ("nparams", ctypes.c_int), ("compile", ctypes.py_object)]
+
+
+def suffix(variant):
+    return "" if variant == "value" else "_" + variant
+
+
+def operand_counts(variant, nparams):
+    """(nin, nout) of the ufunc of ``variant`` for a formula with ``nparams`` parameters."""
+    return (2 if variant == "backward" else 1) + nparams, 2 if variant == "value_and_grad" else 1
+
+
+# --- numpy's PyUFunc_FromFuncAndData through ctypes --------------------------------------------
+
+_c_api = None
+_UFUNC_OBJ_OFFSET = None  # byte offset of PyUFuncObject.obj, checked before it is written
+
+
+def _numpy_c_api():
+    global _c_api
+    if _c_api is None:
         try:
-            arr = np.asarray(x)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"{fname}: {arg} could not be converted to an array: {exc}") from None
-    rule = _DTYPE_RULES.get(arr.dtype.char)
-    if rule is None:
-        raise TypeError(f"{fname}: {arg} must hold real numbers (float16/32/64, integers or "
-                        f"bools), got dtype {arr.dtype}")
-    return arr, rule[0], rule[1]
+            from numpy._core import _multiarray_umath as umath
+        except ImportError:  # numpy < 2
+            from numpy.core import _multiarray_umath as umath
+        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        get_pointer.restype = ctypes.c_void_p
+        get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        table = ctypes.cast(get_pointer(umath._UFUNC_API, None), ctypes.POINTER(ctypes.c_void_p))
+        # Entry 1 of the table; numpy's C API numbering is frozen across releases.
+        _c_api = ctypes.PYFUNCTYPE(
+            ctypes.py_object, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+            ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+            ctypes.c_int)(table[1])
+    return _c_api
 
 
-def check_out(out, shape, fname, arg="out"):
-    """Validate a user-supplied output array before anything is written."""
-    if type(out) is not np.ndarray:
-        if isinstance(out, np.ma.MaskedArray) or not isinstance(out, np.ndarray):
-            raise TypeError(f"{fname}: {arg} must be a plain numpy.ndarray, "
-                            f"got {type(out).__name__}")
-    if out.shape != shape:
-        raise ValueError(f"{fname}: {arg} has shape {out.shape}, expected {shape}")
-    if out.dtype.char not in "efd":
-        raise TypeError(f"{fname}: {arg} must have dtype float16, float32 or float64, "
-                        f"got {out.dtype}")
-    if not out.flags.writeable:
-        raise ValueError(f"{fname}: {arg} is read-only")
+# PyUFuncObject starts: PyObject_HEAD; int nin, nout, nargs, identity; functions; data;
+# int ntypes, reserved1; name; types; doc; ptr; obj (numpy's ufuncobject.h, unchanged since 1.x).
+_HEAD = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+_P = ctypes.sizeof(ctypes.c_void_p)
+_FIELD_NAME = _HEAD + 4 * 4 + 2 * _P + 2 * 4
+_FIELD_TYPES = _FIELD_NAME + _P
+_FIELD_OBJ = _FIELD_TYPES + 3 * _P
 
 
-def _owner(a):
-    """The array whose memory ``a`` lies in, where that is cheap to know: ``a`` itself when it owns
-    its data (base is None), or its base when that does (numpy points a view of a view at the
-    owner); None otherwise (memory from another object: numpy has to compare addresses)."""
-    base = a.base
-    if base is None:
-        return a
-    if type(base) is np.ndarray and base.base is None:
-        return base
-    return None
+def _own(ufunc, keep, name_buf, types_buf):
+    """Hand ``keep`` to the ufunc's ``obj`` slot (released with the ufunc) after checking, from
+    the name and types pointers numpy stored, that the struct is laid out as expected; where it
+    is not, keep it for the process's lifetime instead."""
+    base = id(ufunc)
+    read = ctypes.c_void_p.from_address
+    if (read(base + _FIELD_NAME).value == ctypes.addressof(name_buf)
+            and read(base + _FIELD_TYPES).value == ctypes.addressof(types_buf)
+            and not read(base + _FIELD_OBJ).value):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(keep))
+        read(base + _FIELD_OBJ).value = id(keep)
+    else:  # pragma: no cover - a numpy whose struct moved
+        _immortal.append(keep)
 
 
-def may_overlap(a, b):
-    """Whether a and b may share memory: views of two different owning arrays cannot, which
-    settles the common cases without np.may_share_memory (~0.3 us)."""
-    if a is b:
-        return True
-    owner_a = _owner(a)
-    if owner_a is not None:
-        owner_b = _owner(b)
-        if owner_b is not None and owner_a is not owner_b:
-            return False
-    return np.may_share_memory(a, b)
+_immortal = []
 
 
-def _same_memory(a, b):
-    """a and b view exactly the same elements (elementwise in-place use is safe)."""
-    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-            and a.strides == b.strides and a.dtype == b.dtype)
+def make_ufunc(name, doc, nin, nout, loops):
+    """A numpy ufunc ``name`` with one inner loop per entry of ``loops``:
+    (dtype of the arrays, loop address, LoopData); parameters are float64 operands."""
+    n = len(loops)
+    functions = (ctypes.c_void_p * n)(*[address for _, address, _ in loops])
+    datas = [data for _, _, data in loops]
+    data_ptrs = (ctypes.c_void_p * n)(*[ctypes.addressof(d) for d in datas])
+    codes = []
+    for dtype, _, data in loops:
+        arrays = [dtype.num] * (nin - data.nparams)
+        codes += arrays + [np.dtype(np.float64).num] * data.nparams + [dtype.num] * nout
+    types = (ctypes.c_char * len(codes)).from_buffer_copy(bytes(codes))
+    name_buf = ctypes.create_string_buffer(name.encode())
+    doc_buf = ctypes.create_string_buffer(doc.encode())
+    ufunc = _numpy_c_api()(ctypes.addressof(functions), ctypes.addressof(data_ptrs),
+                           ctypes.addressof(types), n, nin, nout, -1,  # PyUFunc_None
+                           ctypes.cast(name_buf, ctypes.c_char_p),
+                           ctypes.cast(doc_buf, ctypes.c_char_p), 0)
+    _own(ufunc, (functions, datas, data_ptrs, types, name_buf, doc_buf, loops), name_buf, types)
+    return ufunc
 
 
-def _flat_direct(ins, outs, compute, outs_fresh):
-    """1-D views for the direct path, or None when the operands need nditer.
+# --- the ufuncs of each formula ----------------------------------------------------------------
 
-    ``outs_fresh``: the outputs were just made by ``np.empty_like`` of an input of this shape,
-    so they share its layout and cannot overlap anything; only the inputs need checking.  (A fresh
-    output's dtype differs from ``compute`` only for float16 inputs, which fail the input check.)
-    """
-    first = ins[0]
-    flags = first.flags
-    c_order = flags.c_contiguous
-    # ``is``: native builtin dtypes are singletons; anything else (byte-swapped) takes nditer.
-    if not (c_order or flags.f_contiguous) or first.dtype is not compute or not flags.aligned:
-        return None
-    checked = ins[1:] if outs_fresh else ins[1:] + outs
-    for a in checked:
-        flags = a.flags
-        if (a.dtype is not compute or a.shape != first.shape or not flags.aligned
-                or not (flags.c_contiguous if c_order else flags.f_contiguous)):
+_lock = threading.Lock()
+_made = {}
+_usable = {}  # backend name -> _has_ufuncs(name)
+
+
+def _nparams(form):
+    return form.scalar_math[0].__code__.co_argcount - 1  # parameters after x
+
+
+def _loops(form, variant):
+    """(dtype, address, LoopData) per loop dtype, for the backend in use."""
+    code, nparams = _VARIANT_CODES[variant], _nparams(form)
+    loops = []
+    for dtype in _LOOP_DTYPES:
+        if _backends.name == "cython":
+            from . import _cython_backend
+
+            address, data = _cython_backend.ufunc_loop(form, code, nparams, dtype)
+        else:
+            from . import _numba_backend
+
+            address, data = _numba_backend.ufunc_loop(form, variant, code, nparams, dtype)
+        loops.append((dtype, address, data))
+    return loops
+
+
+def _has_ufuncs(backend):
+    """The numpy reference backend has no compiled loops, nor has numba under
+    NUMBA_DISABLE_JIT=1 (its functions are plain Python then)."""
+    if backend == "numba":
+        from numba.core import config
+
+        return not config.DISABLE_JIT
+    return backend == "cython"
+
+
+def ufunc(form, variant):
+    """The ufunc of ``form`` (an activation formula) and ``variant``, made on first use for the
+    backend in use, and kept; None where the backend has none (``_has_ufuncs``)."""
+    key = (_backends.name, form, variant)
+    found = _made.get(key)
+    if found is None:
+        if key[0] not in _usable:
+            _usable[key[0]] = _has_ufuncs(key[0])
+        if not _usable[key[0]]:
             return None
-    if not outs_fresh:
-        for o in outs:
-            for a in ins:
-                if a is not o and may_overlap(a, o) and not _same_memory(a, o):
-                    return None  # partial overlap: nditer copies the input first
-    if first.ndim == 1:
-        return ins + outs
-    return [a.ravel(order="K") for a in ins + outs]
-
-
-def execute(kernel, ins, outs, compute, params, outs_fresh=False, light=False):
-    """Run ``kernel(*ins_1d, *outs_1d, *params)`` over all elements of ins (broadcast) into outs."""
-    flat = _flat_direct(ins, outs, compute, outs_fresh)
-    if flat is not None:
-        run_split(kernel, flat, params, light)
-        return
-    n_in = len(ins)
-    it = np.nditer(
-        ins + outs,
-        flags=["external_loop", "buffered", "zerosize_ok", "copy_if_overlap", "grow_inner"],
-        op_flags=[["readonly", "aligned", "overlap_assume_elementwise"]] * n_in
-        + [["writeonly", "aligned", "overlap_assume_elementwise"]] * len(outs),
-        op_dtypes=[compute] * (n_in + len(outs)),
-        casting="same_kind",
-        buffersize=_BLOCK,
-        order="K",
-    )
-    with it:
-        for blocks in it:
-            kernel(*blocks, *params)
+        with _lock:
+            found = _made.get(key)
+            if found is None:
+                nin, nout = operand_counts(variant, _nparams(form))
+                name = form.kernel_name + suffix(variant)
+                found = make_ufunc(name, form.ufunc_doc(variant), nin, nout,
+                                   _loops(form, variant))
+                _made[key] = found
+    return found

@@ -331,16 +331,16 @@ def test_gelu_forms_differ_and_default_is_exact():
 def test_overlap_check_answers_views_of_distinct_arrays_without_numpy(monkeypatch):
     """Views of two different owning arrays cannot overlap: decided without np.may_share_memory
     (the hot-loop call's cost); views of one array, and memory from other objects, still ask."""
-    from fastact import _ufunc
+    from fastact import _nditer
 
     calls = []
     real = np.may_share_memory
     monkeypatch.setattr(np, "may_share_memory", lambda a, b: calls.append(1) or real(a, b))
     a, b = np.zeros(10), np.zeros(10)
-    assert not _ufunc.may_overlap(a[1:], b) and not _ufunc.may_overlap(a.reshape(2, 5), b[::2])
+    assert not _nditer.may_overlap(a[1:], b) and not _nditer.may_overlap(a.reshape(2, 5), b[::2])
     assert calls == []
-    assert _ufunc.may_overlap(a[1:], a[:3]) and not _ufunc.may_overlap(a[5:], a[:5])
+    assert _nditer.may_overlap(a[1:], a[:3]) and not _nditer.may_overlap(a[5:], a[:5])
     assert len(calls) == 2
     c = np.frombuffer(a.data, dtype=a.dtype)  # a's memory through a memoryview
-    assert _ufunc.may_overlap(c, b[1:]) is False and _ufunc.may_overlap(c, a[1:]) is True
+    assert _nditer.may_overlap(c, b[1:]) is False and _nditer.may_overlap(c, a[1:]) is True
     assert len(calls) == 4

@@ -17,7 +17,6 @@ BAD_Z = [
     (np.array([1.0], dtype=object), TypeError, "z"),
     (np.array(["2020-01-01"], dtype="datetime64[D]"), TypeError, "z"),
     (np.zeros(2, dtype=[("a", "f8")]), TypeError, "z"),
-    (np.ma.array([1.0, 2.0], mask=[0, 1]), TypeError, "z"),
     ([[1.0, 2.0], [3.0]], TypeError, "z"),
 ]
 
@@ -53,8 +52,7 @@ def test_bad_out(case, method):
         ([0.0] * 6, TypeError),
         (np.zeros(5), ValueError),
         (np.zeros((6, 1)), ValueError),
-        (np.zeros(6, dtype=np.int64), TypeError),
-        (np.zeros(6, dtype=np.complex128), TypeError),
+        (np.zeros(6, dtype=np.int64), TypeError),  # float -> int is not a same_kind cast
         (ro, ValueError),
     ]:
         with pytest.raises(exc, match="out"):

@@ -281,6 +281,7 @@ def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
     monkeypatch.setattr(_threads, "_get_pool", lambda: Pool())
     monkeypatch.setattr(_threads, "_num_threads", 2)
     monkeypatch.setattr(_threads, "_openmp_team", _threads._NO_TEAM)  # the pool's own rules
+    monkeypatch.setattr(_threads, "pool_from", PARALLEL_MIN_SIZE)  # ufunc loops on one thread
     z = np.linspace(-5, 5, 2 * PARALLEL_MIN_SIZE)
     want = fa.relu.value_and_grad(z[:10])
     y, d = fa.relu.value_and_grad(z)
@@ -322,33 +323,3 @@ def test_calling_thread_gets_a_head_start_share(monkeypatch, threads):
     assert np.array_equal(np.concatenate(chunks), z)
     assert chunks[0] is caller[0] and all(int(a[0]) % 64 == 0 for a in chunks)
     assert all(abs(len(caller[0]) - len(a) - _threads.HEAD_START) <= 128 for a in pooled)
-
-
-def test_numba_loops_split_on_the_openmp_team(monkeypatch):
-    """Where the Cython extension has OpenMP, the numba loops run on its team from
-    OPENMP_MIN_SIZE elements (it starts in microseconds; the Python pool in tens), every variant
-    and dtype, with the bits of one thread; below that, and with one thread, they do not."""
-    from fastact import _backends, _threads
-    team = _threads.openmp_team()
-    if team is None:
-        pytest.skip("the Cython extension is not built with OpenMP here")
-    monkeypatch.setattr(_backends, "name", "numba")
-    calls = []
-    real = team.run_chunks
-    monkeypatch.setattr(team, "run_chunks", lambda *a: calls.append((a[1], a[4])) or real(*a))
-    saved = fa.get_num_threads()
-    try:
-        for dtype in (np.float64, np.float32):
-            z = np.linspace(-30, 30, OPENMP_MIN_SIZE + 3, dtype=dtype)
-            g = z[::-1].copy()
-            fa.set_num_threads(1)
-            before = len(calls)
-            want = (*fa.softplus.value_and_grad(z, beta=2.0), fa.tanh(z), fa.relu.backward(g, z))
-            assert len(calls) == before
-            fa.set_num_threads(2)
-            got = (*fa.softplus.value_and_grad(z, beta=2.0), fa.tanh(z), fa.relu.backward(g, z))
-            assert [np.array_equal(a, b) for a, b in zip(got, want)] == [True] * 4
-            fa.tanh(z[:OPENMP_MIN_SIZE - 1])
-        assert calls == [("value_and_grad", 2), ("value", 2), ("backward", 2)] * 2
-    finally:
-        fa.set_num_threads(saved)

@@ -1,0 +1,40 @@
+"""The numpy ufuncs behind fastact's methods: ``fastact.ufuncs.sigmoid``, ``sigmoid_grad``, ...
+
+For each formula NAME (every activation; ``gelu_tanh`` is gelu's approximate="tanh"):
+
+- ``NAME(z, *params) -> y``
+- ``NAME_grad(z, *params) -> dy``
+- ``NAME_value_and_grad(z, *params) -> (y, dy)``, two outputs from one pass
+- ``NAME_backward(grad_out, z, *params) -> out``
+
+Parameters are float64 inputs in the order of the activation's keywords (``leaky_relu(z, 0.2)``
+is ``fa.leaky_relu(z, alpha=0.2)``); they broadcast like any input and are not validated (the
+methods validate them).  A ufunc is made, and its loops compiled, on first access, for the
+backend in use; ufuncs pickle by name, so dask graphs holding them travel to workers.
+``fa.sigmoid.ufunc("grad")`` gives the same objects.
+"""
+from . import _ufunc
+from ._catalog import activations
+
+_INDEX = {}  # ufunc name -> (formula, variant)
+for _act in activations.values():
+    for _form in _act.forms.values():
+        for _variant in _ufunc.VARIANTS:
+            _INDEX[_form.kernel_name + _ufunc.suffix(_variant)] = (_form, _variant)
+for _alias, _act in activations.items():  # swish -> silu's ufuncs (named silu...)
+    if _alias != _act.name:
+        for _variant in _ufunc.VARIANTS:
+            _INDEX[_alias + _ufunc.suffix(_variant)] = (_act._default_form, _variant)
+
+__all__ = sorted(_INDEX)
+
+
+def __getattr__(name):
+    found = _INDEX.get(name)
+    if found is None:
+        raise AttributeError(f"module 'fastact.ufuncs' has no attribute {name!r}")
+    return _ufunc.ufunc(*found)
+
+
+def __dir__():
+    return __all__
