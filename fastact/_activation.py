@@ -8,11 +8,17 @@ bools and integers computed in float64, float16 computed in float32 and returned
 errors that name the argument.  The numpy reference backend has no ufuncs: its methods run the
 reference formulas through ``_nditer``.
 """
+from __future__ import annotations
+
 import inspect
 import math
 import types
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 from . import _backends, _dask, _threads, _ufunc
 from ._nditer import as_input, check_out, execute, may_overlap
@@ -132,7 +138,7 @@ class Activation:
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
         self._aliases = {a: p.name for p in self.params for a in p.aliases}
         self._ufuncs = {}  # variant -> (backend name, ufunc of the default formula)
-        self.__doc__ = doc
+        self.__doc__ = doc + "\n" + self._method_doc("value")
         self.__signature__ = self._signature("value")
         # grad, value_and_grad, backward: per-activation copies of the methods below, so that
         # each has its own signature, name and docstring (a bound copy costs no extra call).
@@ -161,7 +167,7 @@ class Activation:
 
     # --- the public methods ------------------------------------------------------------------
 
-    def __call__(self, z, /, out=None, **params):
+    def __call__(self, z: ArrayLike, /, out: np.ndarray | None = None, **params: Any) -> Any:
         """g(z), elementwise."""
         if (out is None and type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS
                 and z.size < _threads.pool_from):
@@ -177,7 +183,7 @@ class Activation:
                 return self._apply("value", (z,), out, params, (form, p))
         return self._apply("value", (z,), out, params)
 
-    def grad(self, z, /, out=None, **params):
+    def grad(self, z: ArrayLike, /, out: np.ndarray | None = None, **params: Any) -> Any:
         """g'(z), elementwise."""
         if (out is None and type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS
                 and z.size < _threads.pool_from):
@@ -192,7 +198,9 @@ class Activation:
                     return uf(z, *p)
                 return self._apply("grad", (z,), out, params, (form, p))
         return self._apply("grad", (z,), out, params)
-    def value_and_grad(self, z, /, out=None, **params):
+    def value_and_grad(self, z: ArrayLike, /,
+                       out: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+                       **params: Any) -> tuple[Any, Any]:
         """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
         if type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS and z.size < _threads.pool_from and (
                 out is None or (type(out) is tuple and len(out) == 2
@@ -212,7 +220,8 @@ class Activation:
                                None if form is None else (form, p))
         return self._apply("value_and_grad", (z,), out, params)
 
-    def backward(self, grad_out, z, /, out=None, **params):
+    def backward(self, grad_out: ArrayLike, z: ArrayLike, /, out: np.ndarray | None = None,
+                 **params: Any) -> Any:
         """grad_out * g'(z), fused, broadcasting grad_out and z by numpy's rules."""
         if (out is None and type(z) is np.ndarray and type(grad_out) is np.ndarray
                 and z.dtype in _NATIVE_FLOATS and grad_out.dtype in _NATIVE_FLOATS
@@ -231,7 +240,7 @@ class Activation:
                                None if form is None else (form, p))
         return self._apply("backward", (grad_out, z), out, params)
 
-    def ufunc(self, variant="value", **choice):
+    def ufunc(self, variant: str = "value", **choice: str) -> np.ufunc:
         """The numpy ufunc behind a method: ``variant`` is "value", "grad", "value_and_grad" or
         "backward"; gelu takes ``approximate=``.  Its inputs are the method's arrays followed by
         the activation's parameters, as float64 operands in declaration order, which broadcast
@@ -371,7 +380,49 @@ class Activation:
         return inspect.Signature(params, return_annotation=returns)
 
     def _method_doc(self, variant):
-        return _WHAT[variant] + " elementwise; see help(fastact." + self.name + ")."
+        """A numpydoc docstring for method ``variant``, made from the registration; its
+        examples run as doctests (tests/test_docs.py)."""
+        call = self.name if variant == "value" else f"{self.name}.{variant}"
+        lines = [f"{_WHAT[variant]}, elementwise.", "", "Parameters", "----------"]
+        if variant == "backward":
+            lines += ["grad_out : array_like", "    The gradient of the loss with respect to "
+                      "g(z); broadcasts with z."]
+        lines += ["z : array_like", "    The input: an array, a scalar, or a duck array "
+                  "(pandas, xarray, dask, ...).",
+                  "out : " + ("pair of ndarray or None, optional" if variant == "value_and_grad"
+                              else "ndarray, optional"),
+                  "    Where to write the result" + ("s (two distinct arrays)."
+                                                     if variant == "value_and_grad" else ".")]
+        for p in self.params:
+            lines += [f"{p.name} : float, default {p.default!r}", f"    {p.doc}."]
+        if self.choice:
+            lines += [f"{self.choice.name} : {{{', '.join(map(repr, self.choice.options))}}}, "
+                      f"default {self.choice.default!r}", f"    {self.choice.doc}."]
+        lines += ["where, casting, order, dtype, subok, signature", "    As for any numpy ufunc "
+                  f"(the ufunc is ``fastact.ufuncs.{self._default_form.kernel_name}"
+                  f"{_ufunc.suffix(variant)}``).", "", "Returns", "-------",
+                  f"{_RESULTS[variant]} : ndarray, scalar or duck array"
+                  + (" (a pair)" if variant == "value_and_grad" else ""),
+                  "    float32 for float32 input, float16 for float16, float64 otherwise.", "",
+                  "Examples", "--------", ">>> import numpy as np, fastact as fa",
+                  ">>> z = np.linspace(-4.0, 4.0, 9)"]
+        if variant == "value":
+            lines += [">>> import pandas as pd",
+                      '>>> s = pd.Series([-1.0, 0.0, 2.0], index=["a", "b", "c"])',
+                      f">>> list(fa.{call}(s).index)", "['a', 'b', 'c']",
+                      f">>> fa.{call}(np.float32(0.5)).dtype", "dtype('float32')"]
+        elif variant == "grad":
+            lines += [f">>> dy = fa.{call}(z)", ">>> dy.shape, dy.dtype",
+                      "((9,), dtype('float64'))"]
+        elif variant == "value_and_grad":
+            lines += [f">>> y, dy = fa.{call}(z)",
+                      f">>> bool(np.array_equal(y, fa.{self.name}(z)) and "
+                      f"np.array_equal(dy, fa.{self.name}.grad(z)))", "True"]
+        else:
+            lines += [">>> g = np.full_like(z, 0.5)",
+                      f">>> bool(np.array_equal(fa.{call}(g, z), g * fa.{self.name}.grad(z)))",
+                      "True"]
+        return "\n".join(lines) + "\n"
 
     # --- the numpy reference backend, and the Python pool ------------------------------------
 

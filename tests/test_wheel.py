@@ -41,6 +41,7 @@ def test_wheel_from_the_sdist_installs_without_a_compiler_and_runs_both_backends
     (wheel,) = dist.glob("fastact-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("fastact/_cykernels") and n.endswith(".so") for n in names)
+    assert "fastact/py.typed" in names and "fastact/ufuncs.py" in names  # PEP 561 marker
     assert not any(n.endswith((".pyx", ".pxd", ".c")) or "_cykernels.py" in n for n in names)
     assert "fastact-0.1.0.dist-info/licenses/LICENSE" in names or any(
         n.endswith("/LICENSE") for n in names)
