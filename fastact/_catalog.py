@@ -2,7 +2,9 @@
 
 Adding an activation: write ``name(x, *params)`` and ``name_grad(x, *params)`` in a module of
 ``fastact._math`` (marked ``@jitable``), its numpy twin in ``fastact.reference``, and one
-``_define`` line here.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
+``_define`` line here (the registry, ``activations``, collects every definition); then the
+lists that tests/test_registration.py checks against the registry (the package exports, the
+mpmath definitions, the test cases, the PyTorch table, the bench's naive formulas).  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
 float32 arrays (see ``_math.logistic``).  The array loops, fused and backward variants, both
 dtypes, both backends and ``fastact.scalar`` are all derived from those.
 """
@@ -198,11 +200,8 @@ g'(z) = (1 + z / sqrt(z^2 + b)) / 2.  b must be > 0.
 #: Other names for the same objects.
 ALIASES = {"swish": silu}
 
-_ALL = {a.name: a for a in (
-    sigmoid, tanh, relu, leaky_relu, gelu, silu, softplus, log_sigmoid, mish, elu, selu, celu,
-    hardtanh, relu6, hardsigmoid, hardswish, softsign, tanhshrink, softshrink, hardshrink,
-    squareplus,
-)}
+# Every activation defined above, in definition order: nothing to forget when adding one.
+_ALL = {a.name: a for a in list(globals().values()) if isinstance(a, Activation)}
 _ALL.update(ALIASES)
 
 #: Read-only mapping from name to activation object, for every activation.
