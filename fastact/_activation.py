@@ -28,6 +28,7 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _NATIVE_FLOATS = frozenset((_F32, _F64))  # dtypes the ufunc loops take as they are
 _WEAK_SCALARS = (int, float, bool)  # Python scalars take the other operand's dtype (NEP 50)
+_LEGACY_PROMOTION = np.lib.NumpyVersion(np.__version__) < "2.0.0"  # no NEP 50 yet
 
 
 class Form:
@@ -316,6 +317,8 @@ class Activation:
             return self._nditer_call(variant, form, params, inputs, out, fname)
         names = ("grad_out", "z") if variant == "backward" else ("z",)
         inputs = [_checked_input(x, arg, fname) for x, arg in zip(inputs, names)]
+        if _LEGACY_PROMOTION and variant == "backward":
+            inputs = _weak_python_scalars(inputs)
         if out is not None:
             kwargs["out"] = _checked_out(out, variant, self.name, fname)
         if any(_dask.is_dask(x) for x in inputs):
@@ -510,6 +513,18 @@ def _dtype_of(x):
         return "?"
     dt = getattr(x, "dtype", None)
     return dt.char if isinstance(dt, np.dtype) else None
+
+
+def _weak_python_scalars(inputs):
+    """NEP 50 where numpy < 2 lacks it: a Python int or float next to a float array or numpy
+    float scalar takes that dtype (``backward(2.0, np.float32(1.5))`` is float32), as numpy 2
+    does itself."""
+    a, b = inputs
+    if type(a) in (int, float) and _dtype_of(b) in ("e", "f", "d"):
+        return [np.asarray(a, dtype=b.dtype), b]
+    if type(b) in (int, float) and _dtype_of(a) in ("e", "f", "d"):
+        return [a, np.asarray(b, dtype=a.dtype)]
+    return inputs
 
 
 def _checked_input(x, arg, fname):
