@@ -127,7 +127,8 @@ def assemble():
                 drop.update(span)  # one module now: the names are simply there
                 continue
             elif isinstance(node, ast.FunctionDef):
-                if node.name in C_REPLACED:
+                jitable = any(getattr(d, "id", None) == "jitable" for d in node.decorator_list)
+                if node.name in C_REPLACED or not jitable:  # plain Python: not kernel math
                     drop.update(span)
                     continue
                 drop.update(d.lineno for d in node.decorator_list)  # @jitable
@@ -140,6 +141,10 @@ def assemble():
                                     "noexcept nogil")
                 if not node.name.startswith("_") and not node.name.endswith("_grad"):
                     pairs.append((node.name, len(node.args.args) - 1))
+            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                  and getattr(node.value.func, "id", None) == "declare"):
+                drop.update(span)  # an activation's declaration (fastact._catalog reads it)
+                continue
             elif isinstance(node, ast.Assign):
                 drop.update(span)  # defined in C instead, as a constant
                 target = node.targets[0].id

@@ -27,9 +27,21 @@ def _first_strings(path, variable):
     raise AssertionError(f"{variable} not found in {path}")
 
 
-def test_every_activation_object_is_registered():
-    defined = {v.name for v in vars(_catalog).values() if isinstance(v, fa._activation.Activation)}
-    assert defined == PRIMARY
+def test_every_declaration_is_registered():
+    """Each math module's declarations, from every module of fastact._math (one that
+    _catalog does not read would lose its activations silently)."""
+    import importlib
+    import pkgutil
+
+    from fastact import _math
+
+    declared = set()
+    for info in pkgutil.iter_modules(_math.__path__):
+        module = importlib.import_module(f"fastact._math.{info.name}")
+        found = {d.name for d in vars(module).values() if isinstance(d, _math.Declaration)}
+        assert not found or module in _catalog._FAMILIES, info.name
+        declared |= found
+    assert declared == PRIMARY
 
 
 def test_package_exports():

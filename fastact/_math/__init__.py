@@ -1,8 +1,13 @@
 """Scalar math of every activation, written once.
 
 Each function here is plain Python on floats, written so that numba can compile it (the numba
-backend registers every function marked ``@jitable``) and so that it still runs as ordinary Python
-(``NUMBA_DISABLE_JIT=1``).  Nothing in this package imports numba.
+backend registers every function marked ``@jitable``; setup.py compiles the same functions with
+Cython) and so that it still runs as ordinary Python (``NUMBA_DISABLE_JIT=1``).  Nothing in this
+package imports numba or numpy.
+
+Each module also declares its activations (``declare``): name, documentation, parameters, cost
+class.  ``fastact._catalog`` registers every declaration it finds; everything else (the methods,
+ufuncs, loops of both backends, ``fastact.scalar``, docstrings) is derived from that.
 """
 
 JITABLE = []
@@ -12,3 +17,40 @@ def jitable(fn):
     """Mark ``fn`` as scalar math that numba code may call (registered lazily by the backend)."""
     JITABLE.append(fn)
     return fn
+
+
+class Declaration:
+    """An activation as its math module declares it (see ``declare``)."""
+
+    def __init__(self, name, doc, params, choice, check, memory_bound, light_float32):
+        self.name = name
+        self.doc = doc
+        self.params = params
+        self.choice = choice
+        self.check = check
+        self.memory_bound = memory_bound
+        self.light_float32 = light_float32
+
+
+def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
+            light_float32=False):
+    """Declare the activation ``name`` whose formulas are ``name`` and ``name_grad`` in the
+    declaring module (with a ``choice``, the other options' are ``name_<option>``; optional
+    ``name_f32`` and ``name_f32_grad`` serve float32 arrays).
+
+    params: ``param(...)`` each, in the order the formulas take them; check(values, fname):
+    validation of the parameters together; memory_bound: a few operations an element (the
+    loops run near memory speed); light_float32: its float32 kernels are that cheap too.
+    """
+    return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32)
+
+
+def param(name, default, doc="", positive=False, nonnegative=False, aliases=()):
+    """A keyword parameter: its name, PyTorch's default, its rule and other accepted names."""
+    return dict(name=name, default=default, doc=doc, positive=positive, nonnegative=nonnegative,
+                aliases=tuple(aliases))
+
+
+def choice(name, default, options, doc=""):
+    """A keyword parameter that picks the formula (gelu's approximate="none" | "tanh")."""
+    return dict(name=name, default=default, options=tuple(options), doc=doc)

@@ -1,7 +1,7 @@
 """Algebraic activations: softsign and squareplus (no exponentials)."""
 import math
 
-from . import jitable
+from . import declare, jitable, param
 from ._fp import dd_div, mul_add, two_sum
 
 
@@ -49,3 +49,21 @@ def squareplus_grad(x, b):
     s = _sqrt_x2_plus_b(x, b)
     pos = (0.5 + 0.5 * (x / s)) if x < 1e150 else 1.0  # x/s -> 1; avoids inf/inf
     return pos if x >= 0.0 else ((0.25 * b) / s) / (0.5 * s - 0.5 * x)
+
+
+# ---- The activations this module defines (fastact._catalog registers them; their
+# formulas are the functions NAME and NAME_grad above).
+
+softsign_activation = declare("softsign", memory_bound=True, doc="""Softsign g(z) = z / (1 + |z|).
+
+g'(z) = 1 / (1 + |z|)^2.
+""")
+
+# A square root and a division per element: compute-bound, unlike the rest of its family.
+squareplus_activation = declare("squareplus", memory_bound=False, params=(
+    param("b", 4.0, "curvature at 0, > 0", positive=True),
+), doc="""Squareplus g(z) = (z + sqrt(z^2 + b)) / 2 (b=4.0, as JAX).
+
+For z < 0 evaluated as (b/4) / ((sqrt(z^2 + b) - z)/2), which does not cancel.
+g'(z) = (1 + z / sqrt(z^2 + b)) / 2.  b must be > 0.
+""")

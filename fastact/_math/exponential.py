@@ -6,7 +6,7 @@ its argument by |z/alpha| (PyTorch's celu gradient is off by ~3e-7 relative in f
 reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alpha, selu'(0) =
 scale * alpha, celu'(0) = 1.
 """
-from . import jitable
+from . import declare, jitable, param
 from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2_tail, two_prod
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
@@ -145,3 +145,30 @@ def celu_f32_grad(x, alpha):
     """CELU' for float32 results."""
     _, ex = _exp_single(x, alpha)
     return 1.0 if x > 0.0 else ex
+
+
+# ---- The activations this module defines (fastact._catalog registers them; their
+# formulas are the functions NAME and NAME_grad above).
+
+elu_activation = declare("elu", light_float32=True, params=(
+    param("alpha", 1.0, "scale of the negative part"),
+), doc="""ELU g(z) = z for z > 0, alpha (e^z - 1) otherwise (alpha=1.0).
+
+g'(z) = 1 for z > 0, alpha e^z for z <= 0: elu'(0) = alpha (PyTorch's z <= 0 branch).
+""")
+
+selu_activation = declare(
+    "selu", light_float32=True,
+    doc="""SELU g(z) = scale * elu(z, alpha), alpha = 1.6732632423543772848...,
+scale = 1.0507009873554804934... (the standard constants, carried in double-double).
+
+g'(z) = scale for z > 0, scale alpha e^z for z <= 0 (selu'(0) = scale * alpha).
+""")
+
+celu_activation = declare("celu", light_float32=True, params=(
+    param("alpha", 1.0, "scale of the negative part, > 0", positive=True),
+), doc="""CELU g(z) = max(0, z) + min(0, alpha (e^(z/alpha) - 1)) (alpha=1.0).
+
+g'(z) = 1 for z > 0, e^(z/alpha) for z <= 0 (celu'(0) = 1).  z/alpha is formed in double-double;
+PyTorch multiplies by 1/alpha, which is off by ~3e-7 relative in float32 when 1/alpha is inexact.
+""")

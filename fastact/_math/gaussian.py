@@ -13,7 +13,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 2u in double-double (the tail of sigmoid amplifies its rounding by |2u|).
 """
 
-from . import jitable
+from . import choice, declare, jitable
 from ._fp import (INF, dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2,
                   two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled
@@ -168,3 +168,19 @@ def gelu_tanh_grad(x):
     r = scale2(inner, eg) if neg else inner
     # Far out (x^3 overflows) the slope is exactly 0 or 1; NaN falls through to r.
     return (0.0 if x < 0.0 else 1.0) if abs(x) > 1e100 else r
+
+
+# ---- The activations this module defines (fastact._catalog registers them; their
+# formulas are the functions NAME and NAME_grad above).
+
+gelu_activation = declare("gelu", choice=choice(
+    "approximate", "none", ("none", "tanh"), "'none': exact z*Phi(z); 'tanh': PyTorch's tanh form"),
+    doc="""GELU. approximate='none' (default, as PyTorch): g(z) = z Phi(z), Phi the normal CDF.
+
+g'(z) = Phi(z) + z phi(z).  Phi comes from e^(-z^2/2) erfcx(|z|/sqrt2) (a vectorisable
+polynomial for erfcx), so the lower tail keeps full precision (PyTorch computes 1+erf, which loses
+everything below z ~ -6).
+approximate='tanh': g(z) = z/2 (1 + tanh(sqrt(2/pi)(z + 0.044715 z^3))), evaluated as
+z sigmoid(2u) with 2u in double-double, so the tail is accurate too (PyTorch's tanh-GELU gradient
+is off by ~5e-15 absolute on about [-7.3, -5.2]).
+""")

@@ -4,7 +4,7 @@ Kinks follow PyTorch's autograd: relu'(0) = 0, leaky_relu'(0) = alpha.  Comparis
 that NaN falls through to ``x`` and so propagates to values and derivatives (PyTorch's backward
 returns 0 or the slope for NaN; we do not).
 """
-from . import jitable
+from . import declare, jitable, param
 
 
 @jitable
@@ -104,3 +104,71 @@ def hardshrink(x, lambd):
 def hardshrink_grad(x, lambd):
     """1 outside [-lambd, lambd], 0 on it (bounds included, PyTorch)."""
     return softshrink_grad(x, lambd)
+
+
+def check_hardtanh(params, fname):
+    """hardtanh's parameters together (plain Python, not compiled)."""
+    min_val, max_val = params
+    if min_val > max_val:
+        raise ValueError(f"{fname}: min_val ({min_val}) must be <= max_val ({max_val})")
+
+
+# ---- The activations this module defines (fastact._catalog registers them; their
+# formulas are the functions NAME and NAME_grad above).
+
+relu_activation = declare("relu", memory_bound=True, doc="""Rectified linear unit g(z) = max(z, 0).
+
+g'(z) = 1 for z > 0 and 0 for z <= 0: relu'(0) = 0, as in PyTorch and JAX.  NaN gives NaN for the
+value and the derivative (PyTorch's backward gives 0 there).
+""")
+
+leaky_relu_activation = declare("leaky_relu", memory_bound=True, params=(
+    param("alpha", 0.01, "slope for z <= 0 (PyTorch's negative_slope, also accepted)",
+          aliases=("negative_slope",)),
+), doc="""Leaky ReLU g(z) = z for z > 0, alpha * z otherwise (alpha=0.01, PyTorch's default).
+
+g'(z) = 1 for z > 0 and alpha for z <= 0: leaky_relu'(0) = alpha, as in PyTorch.  NaN gives NaN.
+""")
+
+hardtanh_activation = declare("hardtanh", memory_bound=True, params=(
+    param("min_val", -1.0, "lower bound"), param("max_val", 1.0, "upper bound, >= min_val"),
+), check=check_hardtanh,
+    doc="""HardTanh g(z) = min(max(z, min_val), max_val) (min_val=-1, max_val=1).
+
+g'(z) = 1 strictly between the bounds, 0 outside and at both bounds (PyTorch: hardtanh'(+-1) = 0).
+""")
+
+relu6_activation = declare("relu6", memory_bound=True, doc="""ReLU6 g(z) = min(max(z, 0), 6).
+
+g'(z) = 1 on (0, 6), 0 elsewhere: relu6'(0) = relu6'(6) = 0 (PyTorch).
+""")
+
+hardsigmoid_activation = declare(
+    "hardsigmoid", memory_bound=True,
+    doc="""HardSigmoid g(z) = relu6(z + 3) / 6.
+
+g'(z) = 1/6 on (-3, 3), 0 elsewhere: hardsigmoid'(+-3) = 0 (PyTorch).
+""")
+
+hardswish_activation = declare(
+    "hardswish", memory_bound=True,
+    doc="""HardSwish g(z) = z relu6(z + 3) / 6.
+
+g'(z) = 0 for z <= -3, z/3 + 1/2 strictly between, 1 for z >= 3: hardswish'(-3) = 0 and
+hardswish'(3) = 1, as PyTorch 2.13's autograd gives them (measured; the formula's one-sided limits
+would be -0.5 and 1.5).
+""")
+
+softshrink_activation = declare("softshrink", memory_bound=True, params=(
+    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True),
+), doc="""Softshrink g(z) = z - lambd above lambd, z + lambd below -lambd, 0 between (lambd=0.5).
+
+g'(z) = 1 outside [-lambd, lambd], 0 on it, bounds included (PyTorch).
+""")
+
+hardshrink_activation = declare("hardshrink", memory_bound=True, params=(
+    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True),
+), doc="""Hardshrink g(z) = z outside [-lambd, lambd], 0 on it (lambd=0.5).
+
+g'(z) = 1 outside [-lambd, lambd], 0 on it, bounds included (PyTorch).
+""")
