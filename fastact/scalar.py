@@ -142,11 +142,12 @@ _cfuncs = {}
 
 def cfunc(name, kind="value", dtype="float64"):
     """The scalar kernel ``name`` (as in this module: ``"sigmoid"``, ``"gelu_tanh"``,
-    ``"leaky_relu"``, ...) compiled as a C function.
+    ``"leaky_relu"``, ...) compiled as a C function::
 
-    kind "value":          double NAME(double z, double p1, ...)
-    kind "grad":           double NAME_grad(double z, double p1, ...)
-    kind "value_and_grad": void NAME_value_and_grad(double z, double *y, double *dy, double p1, ...)
+        kind "value":          double NAME(double z, double p1, ...)
+        kind "grad":           double NAME_grad(double z, double p1, ...)
+        kind "value_and_grad": void NAME_value_and_grad(double z, double *y, double *dy, double p1, ...)
+
     Parameters are extra double arguments in the order of the activation's keywords.  With
     dtype="float32", z, the result, y and dy are float (parameters stay double); the value is
     computed in double and rounded once, exactly as the float32 array API does.

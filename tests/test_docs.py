@@ -29,3 +29,4 @@ def test_numpydoc_lists_every_parameter():
         for doc in (act.__doc__, act.grad.__doc__, act.backward.__doc__):
             for p in act.params:
                 assert f"\n{p.name} : float, default {p.default!r}\n" in doc
+
