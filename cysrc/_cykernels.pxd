@@ -1,7 +1,7 @@
-# The C side of fastact._cykernels (the Cython backend).  setup.py appends the declarations of
-# the scalar math it takes from fastact/_math (every function: all arguments double, returning
-# one to three doubles; every constant: a double or an array of doubles) and ``dispatch``, which runs
-# each name/name_grad pair by its index in KERNEL_NAMES.
+# The C side of fastact._cykernels (the Cython backend).  cysrc/generate.py appends the
+# declarations of the scalar math it takes from fastact/_math (every function: all arguments
+# double, returning the doubles its @jitable declares; every constant: a double or an array of
+# doubles) and ``dispatch``, which runs each name/name_grad pair by its index in KERNEL_NAMES.
 cimport cython
 from libc cimport math
 from cython cimport floating
@@ -24,7 +24,7 @@ cdef inline double mul_add(double a, double b, double c) noexcept nogil:
 
 
 # One activation formula: its value and derivative, each f(x, *params) with 0-2 parameters.
-# The loops below take them as pointers; setup.py's generated ``dispatch`` passes constants, and
+# The loops below take them as pointers; the generated ``dispatch`` passes constants, and
 # everything is force-inlined (CYTHON_INLINE is always_inline), so each (formula, variant, dtype)
 # becomes its own loop with the math inlined: the C compiler vectorises it as LLVM does for numba.
 ctypedef double (*scalar0)(double) noexcept nogil

@@ -1,4 +1,5 @@
-# Appended by setup.py after ``dispatch``: the entry point and its split across OpenMP threads.
+# Appended by cysrc/generate.py after ``dispatch``: the entry point, its split across OpenMP
+# threads, and the numpy ufunc inner loops.
 from cython.parallel cimport parallel, threadid
 
 cdef extern from "fastact_omp.h" nogil:

@@ -1,6 +1,6 @@
 # The Python-callable entry of fastact._cykernels: Cython in pure-Python mode (types in
-# _cykernels.pxd), appended by setup.py to the scalar math from fastact/_math.  Not importable
-# as plain Python.
+# _cykernels.pxd), appended by cysrc/generate.py to the scalar math from fastact/_math.  Not
+# importable as plain Python.
 import cython
 
 OPENMP = FASTACT_OPENMP == 1  # nthreads > 1 splits the work only then

@@ -1,6 +1,6 @@
 """Cython backend: the loops of the compiled extension ``fastact._cykernels``.
 
-The extension is built by setup.py from the same scalar math as the numba backend (see setup.py
+The extension is built from the same scalar math as the numba backend (see cysrc/generate.py
 and cysrc/); it exists for installations without numba.  Its single entry point
 ``apply(kid, variant, nthreads, a, b, c, d, p0, p1)`` runs one loop without the GIL (over
 ``nthreads`` OpenMP threads where it was built with OpenMP); this module adapts it to the loop

@@ -1,8 +1,8 @@
 """Scalar math of every activation, written once.
 
 Each function here is plain Python on floats, written so that numba can compile it (the numba
-backend registers every function marked ``@jitable``; setup.py compiles the same functions with
-Cython) and so that it still runs as ordinary Python (``NUMBA_DISABLE_JIT=1``).  Nothing in this
+backend registers every function marked ``@jitable``; cysrc/generate.py has Cython compile the
+same functions) and so that it still runs as ordinary Python (``NUMBA_DISABLE_JIT=1``).  Nothing in this
 package imports numba or numpy.
 
 Each module also declares its activations (``declare``): name, documentation, parameters, cost
@@ -13,10 +13,19 @@ ufuncs, loops of both backends, ``fastact.scalar``, docstrings) is derived from 
 JITABLE = []
 
 
-def jitable(fn):
-    """Mark ``fn`` as scalar math that numba code may call (registered lazily by the backend)."""
-    JITABLE.append(fn)
-    return fn
+def jitable(fn=None, *, returns=1, flags=()):
+    """Mark ``fn`` as scalar math that numba code may call (registered lazily by the backend)
+    and that the Cython generator compiles (cysrc/generate.py).
+
+    Every argument is a double; ``returns``: how many doubles it returns (a tuple when > 1);
+    ``flags``: its locals that hold a comparison (C ``bint``).  numba infers both; the C code
+    is declared from these."""
+    def mark(fn):
+        fn.c_returns, fn.c_flags = returns, tuple(flags)
+        JITABLE.append(fn)
+        return fn
+
+    return mark if fn is None else mark(fn)
 
 
 class Declaration:

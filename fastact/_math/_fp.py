@@ -25,7 +25,7 @@ _EXP_ARG_LIMIT = 1500.0
 INF = math.inf
 
 
-@jitable
+@jitable(returns=2)
 def two_sum(a, b):
     """s + e == a + b exactly, s = fl(a + b) (Knuth)."""
     s = a + b
@@ -34,7 +34,7 @@ def two_sum(a, b):
     return s, e
 
 
-@jitable
+@jitable(returns=2)
 def fast_two_sum(a, b):
     """s + e == a + b exactly, given |a| >= |b| (Dekker)."""
     s = a + b
@@ -42,7 +42,7 @@ def fast_two_sum(a, b):
     return s, e
 
 
-@jitable
+@jitable(returns=2)
 def two_prod(a, b):
     """p + e == a * b exactly (Dekker, valid for |a|, |b| < 2^996).
 
@@ -85,14 +85,14 @@ def polyval(x, coefs):
     return mul_add(odd, x, even)
 
 
-@jitable
+@jitable(returns=2)
 def dd_add_d(ah, al, b):
     """(ah + al) + b in double-double, renormalised."""
     s, e = two_sum(ah, b)
     return fast_two_sum(s, e + al)
 
 
-@jitable
+@jitable(returns=2)
 def dd_square(ah, al):
     """(ah + al)^2 in double-double."""
     p, e = two_prod(ah, ah)
@@ -133,7 +133,7 @@ def scale2(x, kf):
     return ((x * pow2(k1)) * pow2(k2)) * pow2(kf - k1 - k2)
 
 
-@jitable
+@jitable(flags=("deep",))
 def scale2_tail(x, kf):
     """``scale2`` for kf <= 0 and |x| >= 2^-500, without a subnormal operation: where the result
     may be subnormal (kf < -512), x 2^(kf+512) is exact (normal) and ``unbias`` rounds it once;
@@ -149,7 +149,7 @@ def round_to_int(x):
     return (x + _SHIFT) - _SHIFT
 
 
-@jitable
+@jitable(returns=3)
 def exp_reduced(x, x_lo):
     """e^(x + x_lo) as (k, mh, ml): = 2^k * (1 + mh + ml), |mh + ml| < 0.42, error < 2^-60.
 
@@ -178,7 +178,7 @@ def exp_reduced(x, x_lo):
     return k, mh, ml
 
 
-@jitable
+@jitable(returns=2)
 def expm1(x, x_lo):
     """e^(x + x_lo) - 1 in double-double, for x <= 0 (relative error < 2^-58)."""
     k, mh, ml = exp_reduced(x, x_lo)
@@ -195,7 +195,7 @@ _EXPM1_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(1, 10))
 _EXP_ARG_LIMIT_SINGLE = 700.0
 
 
-@jitable
+@jitable(returns=2)
 def exp_split(x):
     """e^x for x <= 0 in plain double, as (k, e): e^x = 2^k (1 + e), relative error < 2^-35.
 
@@ -231,7 +231,7 @@ _SUBNORMAL_BIASED = 2.0 ** (512 - 1022)  # biased values below this unbias to a 
 _TO_SUBNORMAL_UNITS = 2.0 ** (1074 - 512)
 
 
-@jitable
+@jitable(returns=5)
 def exp_neg_biased_parts(a, a_lo):
     """e^-(a + a_lo) * 2^512 as (h, l), h + l to ~2^-55 relative, for 0 <= a <= 800 and a tiny
     a_lo (the low part of a double-double argument; NaN passes through); also rh, w and k of the
@@ -253,14 +253,14 @@ def exp_neg_biased_parts(a, a_lo):
     return u * scale, q * scale, rh, w, k
 
 
-@jitable
+@jitable(returns=2)
 def exp_neg_biased(a, a_lo):
     """(h, l) of ``exp_neg_biased_parts``: e^-(a + a_lo) * 2^512 = h + l."""
     h, l, _, _, _ = exp_neg_biased_parts(a, a_lo)
     return h, l
 
 
-@jitable
+@jitable(flags=("small",))
 def unbias(b):
     """b * 2^-512 for b >= 0 (or NaN), rounded once, subnormal results included, without a
     subnormal operation: below 2^-1022 the result's bits are formed as an integer
@@ -299,7 +299,7 @@ _SQRT2_M1 = 0.41421356237309503
 _ATANH_TAIL = tuple(2.0 / n for n in range(3, 23, 2))  # 2 atanh(s) = 2s + s^3 (2/3 + 2s^2/5 + ...)
 
 
-@jitable
+@jitable(returns=2, flags=("big",))
 def log1p_unit_dd(t):
     """log(1 + t) for t in [0, 1] as a double-double (hi + lo to ~2^-57 relative); branch-free,
     so loops using it vectorise.

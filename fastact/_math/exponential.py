@@ -63,7 +63,7 @@ def selu_grad(x):
     return _SELU_SCALE[0] if x > 0.0 else neg
 
 
-@jitable
+@jitable(returns=2)
 def _over_alpha(x, alpha):
     """min(x, 0) / alpha as a double-double (remainder from an exact product)."""
     xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
@@ -91,7 +91,7 @@ def celu_grad(x, alpha):
 
 # float32 kernels (see _math.logistic): e^q - 1 and e^q for q = min(x, 0)/c in plain double.
 
-@jitable
+@jitable(returns=2)
 def _exp_single(x, c):
     """(e^q - 1, e^q) for q = min(x, 0) / c, in plain double (expm1 without cancellation)."""
     k, e = exp_split((0.0 if x >= 0.0 else x) / c)  # NaN stays NaN

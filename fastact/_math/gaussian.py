@@ -44,7 +44,7 @@ _ERFCX_POLY_2 = (
 )
 
 
-@jitable
+@jitable(returns=2)
 def _times_const(z, c_hi, c_lo):
     """z * (c_hi + c_lo) as a double-double."""
     ph, pl = two_prod(z, c_hi)
@@ -62,7 +62,7 @@ _PHI_SMALL = (
 )
 
 
-@jitable
+@jitable(returns=2)
 def _x_over_sqrt_2pi(x):
     """x / sqrt(2 pi) as a double-double."""
     ph, pl = two_prod(x, _INV_SQRT_2PI[0])
@@ -78,7 +78,7 @@ def _Phi_small(x):
     return mul_add(ph, g, mul_add(pl, g, 0.5))
 
 
-@jitable
+@jitable(returns=4, flags=("big",))
 def _gauss_parts(z):
     """(k, eh, el, r): e^(-z^2/2) = 2^k (eh + el), r = erfcx(|z|/sqrt2)/2 (so Q = 2^k e r)."""
     sh, sl = two_prod(z, z)
@@ -97,7 +97,7 @@ def _gauss_parts(z):
     return k, eh, el + ml, r
 
 
-@jitable
+@jitable(returns=2)
 def _lower_tail(k, eh, el, r):
     """Q = Phi(-|z|) = 2^k (eh + el) r as (q, k): Q = q 2^k."""
     ph, pl = two_prod(eh, r)
@@ -133,7 +133,7 @@ def gelu_grad(x):
     return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
 
 
-@jitable
+@jitable(returns=2, flags=("big",))
 def _gelu_tanh_2u(x):
     """2u = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double."""
     ah, al = _times_const(x, _SQRT_2_OVER_PI[0], _SQRT_2_OVER_PI[1])
@@ -155,7 +155,7 @@ def gelu_tanh(x):
     return scale2(x * q, e) if x != -INF else -0.0
 
 
-@jitable
+@jitable(flags=("neg",))
 def gelu_tanh_grad(x):
     """d/dx [x sigmoid(2u)] = sigmoid(2u) + x sigmoid'(2u) 2u'(x)."""
     uh, ul = _gelu_tanh_2u(x)

@@ -28,7 +28,7 @@ from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_square, ex
 _K_MIN = -900.0
 
 
-@jitable
+@jitable(returns=2)
 def _one_plus_t(k, mh, ml):
     """1 + 2^k (1 + m) in double-double."""
     p = pow2(k if k > _K_MIN else _K_MIN)
@@ -36,19 +36,19 @@ def _one_plus_t(k, mh, ml):
     return dd_add_d(dh, dl + p * ml, p * mh)
 
 
-@jitable
+@jitable(returns=2)
 def _abs_dd(xh, xl):
     return (-xh, -xl) if xh < 0.0 else (xh, xl)
 
 
-@jitable
+@jitable(returns=2)
 def _reciprocal(dh, dl, inv):
     """1/(dh + dl) as a double-double (~2^-104 relative), from inv = 1/dh."""
     p, e = two_prod(inv, dh)  # p ~ 1: 1 - p is exact
     return inv, (((1.0 - p) - e) - inv * dl) * inv
 
 
-@jitable
+@jitable(returns=4)
 def _logistic_parts(k, mh, ml):
     """For t = 2^k (1 + m) <= 1: u = 1/(1+t) and w = (1+m) u, both double-doubles, so that
     t/(1+t) = 2^k w and t/(1+t)^2 = 2^k u w, each without cancellation."""
@@ -66,7 +66,7 @@ def _dd_product(ah, al, bh, bl):
     return p + (e + (ah * bl + al * bh))
 
 
-@jitable
+@jitable(returns=2, flags=("neg",))
 def _sigmoid_scaled(xh, xl):
     """sigmoid(xh + xl) as (q, e): the value is q * 2^e (e = 0 for x >= 0)."""
     ah, al = _abs_dd(xh, xl)
@@ -77,7 +77,7 @@ def _sigmoid_scaled(xh, xl):
     return ((wh + wl) if neg else (uh + ul)), (k if neg else 0.0)
 
 
-@jitable
+@jitable(returns=2)
 def _sigmoid_grad_scaled(xh, xl):
     """sigmoid'(xh + xl) = t/(1+t)^2 as (q, e): the value is q * 2^e."""
     ah, al = _abs_dd(xh, xl)
@@ -86,7 +86,7 @@ def _sigmoid_grad_scaled(xh, xl):
     return _dd_product(uh, ul, wh, wl), k
 
 
-@jitable
+@jitable(returns=6, flags=("beyond",))
 def _logistic_biased(a, a_lo):
     """For t = e^-(a + a_lo), a >= 0: 1/(1+t) = r0 + re and t/(1+t) * 2^512 = p + c, each a
     pair good to ~2^-55 relative (t's own error: rounded, ~0.5 ulp), and t * 2^512 = h + l.
@@ -108,7 +108,7 @@ def _logistic_biased(a, a_lo):
 _T_HEAD_MIN = 2.0 ** (512 - 900)
 
 
-@jitable
+@jitable(returns=6)
 def _sigmoid_pair(x):
     """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 + re, sigmoid(-|x|) = (p + c) 2^-512.
     The value and the derivative share it (in a fused loop the compiler does it once)."""
@@ -129,7 +129,7 @@ def sigmoid_grad(x):
     return unbias((p + c) * (r0 + re))
 
 
-@jitable
+@jitable(returns=2, flags=("small",))
 def _tanh_parts(x):
     """(tanh |x|, tanh'(x) * 2^512) through t = e^-2|x|: tanh = (1-t)/(1+t), tanh' = 4t/(1+t)^2.
 
@@ -178,7 +178,7 @@ def tanh_grad(x):
 _TANH_TINY = 1.4901161193847656e-08
 
 
-@jitable
+@jitable(returns=2)
 def _tanh_u(a):
     """u = 1/(1 + e^-2a) as a double-double, for a >= 0: tanh(a) = (1-t)/(1+t) = 2u - 1, where
     2 uh - 1 is exact (uh in [1/2, 1]), so the absolute error is ~2^-104 (for tanhshrink, whose
@@ -188,7 +188,7 @@ def _tanh_u(a):
     return _reciprocal(dh, dl, 1.0 / dh)
 
 
-@jitable
+@jitable(returns=2, flags=("tiny",))
 def _tanh_abs_dd(a):
     """tanh(a) for a >= 0 as a double-double (a itself below 2^-26)."""
     uh, ul = _tanh_u(a)
@@ -202,7 +202,7 @@ def _tanh_abs_dd(a):
 # rounding to float32 is off the correctly rounded result only within 2^-10 ulp of a tie.
 # t < 2^-1000 needs no scaling care: those results are 0 in float32.
 
-@jitable
+@jitable(returns=2)
 def _logistic_single(a):
     """(t, u) = (e^-a, 1/(1+t)) in double, for a >= 0."""
     k, e = exp_split(-a)
@@ -211,7 +211,7 @@ def _logistic_single(a):
     return t, 1.0 / (1.0 + t)
 
 
-@jitable
+@jitable(returns=3, flags=("neg",))
 def _sigmoid_single(x):
     """(sigmoid(x), sigmoid(-x), t) in plain double, t = e^-|x| (float32 kernels)."""
     t, u = _logistic_single(-x if x < 0.0 else x)
@@ -234,7 +234,7 @@ def sigmoid_f32_grad(x):
     return s * s_neg
 
 
-@jitable
+@jitable(returns=3)
 def _tanh_single(x):
     """(tanh |x|, t, u) in double with t = e^-2|x|, u = 1/(1+t): tanh = -m u with m = t - 1
     formed as (2^k - 1) + 2^k e, which does not cancel, so small |x| keeps its precision."""
@@ -306,7 +306,7 @@ def log_sigmoid_f32_grad(x):
     return s_neg
 
 
-@jitable
+@jitable(flags=("pos",))
 def silu(x):
     """SiLU (swish) x * sigmoid(x): x times the double-double sigmoid, rounded (about) once."""
     r0, re, p, c, _, _ = _sigmoid_pair(x)
@@ -333,7 +333,7 @@ def silu_grad(x):
     return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
 
 
-@jitable
+@jitable(returns=2)
 def _beta_times(beta, z):
     """beta * z as an exact double-double (low part 0 once the product is out of range)."""
     xh, xl = two_prod(beta, z)
@@ -344,7 +344,7 @@ def _beta_times(beta, z):
 _LOG1P_LINEAR_BIASED = 2.0 ** (512 - 60)
 
 
-@jitable
+@jitable(returns=2, flags=("small",))
 def _log1p_t(h, l, r0, re):
     """log(1 + t) as a double-double for t = (h + l) 2^-512 <= 1, 1/(1+t) = r0 + re, where
     h >= _LOG1P_LINEAR_BIASED; below, callers take t itself (and the inputs here are clamped,
@@ -356,7 +356,7 @@ def _log1p_t(h, l, r0, re):
     return lh, mul_add(tl * UNBIAS, r0 + re, ll)
 
 
-@jitable
+@jitable(returns=2)
 def _dd_div_d(ah, al, b):
     """(ah + al) / b as a double-double."""
     q = ah / b
@@ -406,7 +406,7 @@ def log_sigmoid_grad(x):
     return unbias(p + c) if x > 0.0 else r0 + re
 
 
-@jitable
+@jitable(returns=3, flags=("neg",))
 def _mish_parts(x):
     """Mish through t = e^-|x| = 2^k (1+m), without overflow or cancellation.
 

@@ -86,14 +86,14 @@ def softshrink(x, lambd):
     return x - lambd if x > lambd else (x + lambd if x < -lambd else (x if x != x else 0.0))
 
 
-@jitable
+@jitable(flags=("outside",))
 def softshrink_grad(x, lambd):
     """1 outside [-lambd, lambd], 0 on it (bounds included, PyTorch)."""
     outside = (x > lambd) | (x < -lambd)  # "|", not "or": no branch, so the loop vectorises
     return 1.0 if outside else (x if x != x else 0.0)
 
 
-@jitable
+@jitable(flags=("outside",))
 def hardshrink(x, lambd):
     """x outside [-lambd, lambd], 0 on it."""
     outside = (x > lambd) | (x < -lambd)

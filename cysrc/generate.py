@@ -1,0 +1,156 @@
+"""The Cython source of fastact._cykernels, generated from the scalar math (called by setup.py).
+
+Cython compiles ``fastact/_math/*.py`` as they are (pure-Python mode): this module joins them
+into one module (one C file, so the compiler can inline the helpers), adds the loops from
+``cysrc/loops.py``, and declares the C type of every function and constant in a ``.pxd`` beside
+it.  The types are explicit: every argument is a double, and each function's return arity and
+boolean locals are what its ``@jitable(returns=..., flags=...)`` declares (nothing is inferred);
+constants are floats or tuples of floats.  Only ``@jitable`` functions are compiled; the
+modules' declarations of activations (``declare``) and plain-Python helpers are left out.
+"""
+import ast
+import importlib
+import math
+import sys
+from pathlib import Path
+
+CYSRC = Path(__file__).resolve().parent
+
+MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
+# Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias and
+# polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and Cython then give
+# the same bits.
+C_REPLACED = {"pow2", "from_subnormal_units", "unbias", "polyval", "two_prod", "mul_add"}
+
+
+def _c_type(n):
+    return "double" if n == 1 else "(" + ", ".join(["double"] * n) + ")"
+
+
+def _c_double(x):
+    """A C literal for the double x, exact (hexadecimal) or INFINITY."""
+    if math.isinf(x):
+        return "INFINITY" if x > 0 else "-INFINITY"
+    if math.isnan(x):
+        raise ValueError("NaN constant")
+    return x.hex()
+
+
+def _c_constant(where, name, value):
+    """(C definition, Cython declaration) of a module constant: a float or a tuple of floats."""
+    cname = f"fastact_const{name}" if name.startswith("_") else f"fastact_const_{name}"
+    if isinstance(value, float):
+        return (f"static const double FASTACT_UNUSED {cname} = {_c_double(value)};",
+                f"const double {name} \"{cname}\"")
+    if isinstance(value, tuple) and value and all(isinstance(v, float) for v in value):
+        return (f"static const double FASTACT_UNUSED {cname}[{len(value)}] = "
+                f"{{{', '.join(map(_c_double, value))}}};",
+                f"const double {name} \"{cname}\"[{len(value)}]")
+    raise TypeError(f"{where}.{name}: only floats and float tuples")
+
+
+def _constants_block(constants):
+    """The math's module constants as C ``static const``: the compiler then knows that no store
+    to an output array changes them (as mutable globals, each needed a run-time alias check,
+    and gcc gave up vectorising loops with two outputs)."""
+    unused = ["#if defined(__GNUC__)", "#define FASTACT_UNUSED __attribute__((unused))", "#else",
+              "#define FASTACT_UNUSED", "#endif"]  # not every constant is used by every kernel
+    c_defs = "\n".join("    " + c for c in unused + [c for c, _ in constants])
+    decls = "\n".join("    " + d for _, d in constants)
+    return f'cdef extern from *:\n    """\n{c_defs}\n    """\n{decls}\n\n'
+
+
+def _is_jitable(decorator):
+    """``@jitable`` or ``@jitable(returns=..., flags=...)``."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return getattr(target, "id", None) == "jitable"
+
+
+def _import_math(root):
+    """The math modules under ``root``, imported afresh as package ``_math`` (no numpy), leaving
+    sys.modules as it was."""
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules)
+             if k == "_math" or k.startswith("_math.")}
+    sys.path.insert(0, str(root / "fastact"))
+    try:
+        return {m: importlib.import_module(f"_math.{m}") for m in MATH_MODULES}
+    finally:
+        sys.path.pop(0)
+        for k in [k for k in sys.modules if k == "_math" or k.startswith("_math.")]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+
+
+def assemble(root, generated, compile_args):
+    """Write ``generated``/_cykernels.{py,pxd} from the math under ``root``/fastact/_math and
+    the sources in cysrc/; return the .py path.  ``compile_args``: recorded for
+    fastact.show_config()."""
+    modules = _import_math(root)
+    source, declarations, constants, pairs, seen = [], [], [], [], set()
+    for name, module in modules.items():
+        text = Path(module.__file__).read_text()
+        lines = text.splitlines()
+        drop = set()
+        for node in ast.parse(text).body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            span = range(first, node.end_lineno + 1)
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                drop.update(span)  # one module now: the names are simply there
+                continue
+            elif isinstance(node, ast.FunctionDef):
+                jitable = any(_is_jitable(d) for d in node.decorator_list)
+                if node.name in C_REPLACED or not jitable:  # plain Python: not kernel math
+                    drop.update(span)
+                    continue
+                drop.update(d.lineno for d in node.decorator_list)  # @jitable
+                args = ", ".join(f"double {a.arg}" for a in node.args.args)
+                fn = getattr(module, node.name)  # declared by @jitable(returns=, flags=)
+                if fn.c_flags:
+                    declarations.append(
+                        "@cython.locals(" + ", ".join(f"{v}=bint" for v in fn.c_flags) + ")")
+                declarations.append(f"cdef inline {_c_type(fn.c_returns)} {node.name}({args}) "
+                                    "noexcept nogil")
+                if not node.name.startswith("_") and not node.name.endswith("_grad"):
+                    pairs.append((node.name, len(node.args.args) - 1))
+            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                  and getattr(node.value.func, "id", None) == "declare"):
+                drop.update(span)  # an activation's declaration (fastact._catalog reads it)
+                continue
+            elif isinstance(node, ast.Assign):
+                drop.update(span)  # defined in C instead, as a constant
+                target = node.targets[0].id
+                constants.append(_c_constant(f"_math.{name}", target, getattr(module, target)))
+            else:
+                continue
+            names = [node.name] if isinstance(node, ast.FunctionDef) else [node.targets[0].id]
+            if seen.intersection(names):
+                raise ValueError(f"_math.{name}: {names[0]} is defined in two math modules")
+            seen.update(names)
+        source.append(f"# ---- fastact/_math/{name}.py\n")
+        source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
+    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith("_f32")]
+    operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
+    table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "
+             "Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc, "
+             "floating *d, Py_ssize_t sd, double p0, double p1) noexcept nogil:"]
+    for i, (n, a) in enumerate(kernels):
+        table.append(f"    {'if' if i == 0 else 'elif'} kid == {i}:")
+        run = f"run(variant, <void*>{{0}}, <void*>{{0}}_grad, {a}, {operands})"
+        if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
+            table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
+                      "        else:", "            " + run.format(n)]
+        else:
+            table.append("        " + run.format(n))
+    source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())
+    source.append(f"KERNEL_NAMES = {tuple(n for n, _ in kernels)!r}\n")
+    source.append(f"COMPILE_ARGS = {tuple(compile_args)!r}  # for fastact.show_config()\n")
+    generated.mkdir(parents=True, exist_ok=True)
+    header = "# Generated by cysrc/generate.py; edit fastact/_math or cysrc/ instead.\n"
+    py = generated / "_cykernels.py"
+    py.write_text(header + "\n".join(source))
+    (generated / "_cykernels.pxd").write_text(
+        header + (CYSRC / "_cykernels.pxd").read_text() + "\n\n# The scalar math.\n"
+        + _constants_block(constants) + "\n".join(declarations)
+        + "\n\n# Which kernel is which (KERNEL_NAMES order).\n"
+        + "\n".join(table) + "\n\n\n" + (CYSRC / "entry.pxd").read_text())
+    return py
