@@ -1,4 +1,7 @@
-"""numpy-ufunc semantics around the 1-D loops: dtypes, shapes, strides, ``out=`` and overlap.
+"""numpy-ufunc semantics around the 1-D loops, without a ufunc: dtypes, shapes, strides, ``out=``
+and overlap.  Used where there is no ufunc (the numpy reference backend, numba under
+NUMBA_DISABLE_JIT=1) and for large plain ndarrays that the Python pool splits because the ufunc
+loops cannot (``_threads.pool_from``).
 
 A loop sees only 1-D arrays of its compute dtype (float32 or float64).  Native, aligned,
 contiguous operands of that dtype go straight to it (split across threads when large); anything

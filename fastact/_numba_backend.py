@@ -236,9 +236,20 @@ def _chunk_entry(loop, variant, arity, dtype):
     return entry
 
 
+def _compile_cfunc(entry, signature, name):
+    """``entry`` compiled as a C function named ``name`` (with the math's fingerprint, as
+    ``compile_function``), cached on disk where possible, else in memory."""
+    entry.__name__ = name
+    entry.__qualname__ = f"{name}_{_fingerprint}"
+    try:
+        return numba.cfunc(signature, cache=True, **_JIT_OPTIONS)(entry)
+    except RuntimeError:  # no cache locator (read-only install): in memory
+        return numba.cfunc(signature, **_JIT_OPTIONS)(entry)
+
+
 def _chunk_addresses(loop, form, variant):
     """dtype -> the address of ``loop`` compiled as a C function (on first use, cached on disk
-    where possible), for the Cython extension's OpenMP team to run (``_threads.run_split``)."""
+    where possible), for the Cython extension's ufunc loop to run (``ufunc_loop``)."""
     addresses = {}
     lock = threading.Lock()  # two threads' first large calls compile it once
 
@@ -251,13 +262,8 @@ def _chunk_addresses(loop, form, variant):
             if found is not None:
                 return found[0]
             entry = _chunk_entry(loop, variant, _nparams(form), np.dtype(dtype))
-            name = f"{form.kernel_name}_{variant}_{np.dtype(dtype).name}_chunks"
-            entry.__name__ = name
-            entry.__qualname__ = f"{name}_{_fingerprint}"
-            try:
-                fn = numba.cfunc(_CHUNK_SIGNATURE, cache=True, **_JIT_OPTIONS)(entry)
-            except RuntimeError:  # no cache locator (read-only install): in memory
-                fn = numba.cfunc(_CHUNK_SIGNATURE, **_JIT_OPTIONS)(entry)
+            fn = _compile_cfunc(entry, _CHUNK_SIGNATURE,
+                                f"{form.kernel_name}_{variant}_{np.dtype(dtype).name}_chunks")
             found = addresses[dtype] = (fn.address, fn)  # fn keeps the code alive
         return found[0]
 
@@ -352,20 +358,12 @@ def ufunc_loop(form, variant, variant_code, nparams, dtype):
         data = LoopData(chunk=0, kid=-1, variant=variant_code, nparams=nparams,
                         compile=lambda: loop.chunk_address(dtype))
         return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
-    key = (dtype.name, "ufunc")
-    found = loop.ufunc_loops.get(key)
-    if found is None:
-        arity = _nparams(form)
-        chunk = numba.njit(**_JIT_OPTIONS)(_chunk_entry(loop, variant, arity, dtype))
-        entry = _ufunc_entry(chunk, variant, nparams, dtype.itemsize)
-        name = f"{form.kernel_name}_{variant}_{dtype.name}_ufunc"
-        entry.__name__ = name
-        entry.__qualname__ = f"{name}_{_fingerprint}"
-        try:
-            found = numba.cfunc(_UFUNC_SIGNATURE, cache=True, **_JIT_OPTIONS)(entry)
-        except RuntimeError:  # no cache locator (read-only install): in memory
-            found = numba.cfunc(_UFUNC_SIGNATURE, **_JIT_OPTIONS)(entry)
-        loop.ufunc_loops[key] = found  # keeps the code alive
+    found = loop.ufunc_loops.get(dtype.name)
+    if found is None:  # (the caller, _ufunc.ufunc, holds a lock)
+        chunk = numba.njit(**_JIT_OPTIONS)(_chunk_entry(loop, variant, nparams, dtype))
+        found = _compile_cfunc(_ufunc_entry(chunk, variant, nparams, dtype.itemsize),
+                               _UFUNC_SIGNATURE, f"{form.kernel_name}_{variant}_{dtype.name}_ufunc")
+        loop.ufunc_loops[dtype.name] = found  # keeps the code alive
     return found.address, LoopData(chunk=0, kid=-1, variant=variant_code, nparams=nparams)
 
 
