@@ -566,7 +566,7 @@ def _checked_out(out, variant, name, fname):
     if not hasattr(out, "__array_ufunc__"):
         if isinstance(out, (int, float, np.number)):
             raise TypeError(f"{fname}: out must be an array, got {type(out).__name__}; "
-                            f"parameters are keyword-only: {name}(z, alpha=...) style, "
+                            f"parameters are keyword-only ({fname}(z, name=value)), "
                             f"see help(fastact.{name})")
         raise TypeError(f"{fname}: out must be an array, got {type(out).__name__}")
     return out

@@ -389,7 +389,6 @@ def build_loop(form, variant, cache=True):
     if not cache:
         return numba.njit(**_JIT_OPTIONS)(py_func)
     loop = compile_function(py_func, f"{form.kernel_name}_{variant}")
-    loop.variant = variant
     loop.chunk_address = _chunk_addresses(loop, form, variant)
     loop.ufunc_loops = {}  # ufunc_loop's numba C functions, where there is no extension
     return loop

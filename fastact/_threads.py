@@ -119,24 +119,6 @@ def openmp_threads(n):
     return min(_num_threads, n // (OPENMP_MIN_SIZE // 2))
 
 
-_NO_TEAM = object()
-_openmp_team = None  # fastact._cython_backend where the extension has OpenMP, else _NO_TEAM
-
-
-def openmp_team():
-    """The Cython extension's backend module if the extension was built with OpenMP (its team
-    also runs the numba loops), else None; looked up once, on the first large call."""
-    global _openmp_team
-    if _openmp_team is None:
-        try:
-            from . import _cython_backend
-            _openmp_team = _cython_backend if _cython_backend._cykernels.OPENMP else _NO_TEAM
-        except ImportError:
-            _openmp_team = _NO_TEAM
-        sync_ufunc_threads()
-    return None if _openmp_team is _NO_TEAM else _openmp_team
-
-
 def run_split(kernel, arrays, params, light=False):
     """kernel(*arrays, *params) on 1-D contiguous arrays of equal length, split across threads."""
     if _openmp_usable and getattr(kernel, "openmp", False):

@@ -280,9 +280,11 @@ def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):
 
     monkeypatch.setattr(_threads, "_get_pool", lambda: Pool())
     monkeypatch.setattr(_threads, "_num_threads", 2)
-    monkeypatch.setattr(_threads, "_openmp_team", _threads._NO_TEAM)  # the pool's own rules
-    monkeypatch.setattr(_threads, "pool_from", PARALLEL_MIN_SIZE)  # ufunc loops on one thread
     z = np.linspace(-5, 5, 2 * PARALLEL_MIN_SIZE)
+    for dtype in (np.float64, np.float32):  # make the ufuncs first: that sets pool_from
+        fa.relu.value_and_grad(z[:10].astype(dtype))
+        fa.sigmoid.value_and_grad(z[:10].astype(dtype))
+    monkeypatch.setattr(_threads, "pool_from", PARALLEL_MIN_SIZE)  # ufunc loops on one thread
     want = fa.relu.value_and_grad(z[:10])
     y, d = fa.relu.value_and_grad(z)
     assert used == []

@@ -287,7 +287,8 @@ def test_large_calls_split_across_the_openmp_team():
     as the process's threads: the team's workers appear on its first parallel region)."""
     from fastact import _threads
 
-    if _threads.openmp_team() is None:
+    if "cython" not in fa.available_backends or not __import__("fastact._cykernels").\
+            _cykernels.OPENMP:
         pytest.skip("the Cython extension is not built with OpenMP here")
     if not os.path.isdir("/proc/self/task"):
         pytest.skip("no /proc/self/task to count threads in")
