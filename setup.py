@@ -2,7 +2,9 @@
 
 The extension is compiled from the same scalar math the numba backend uses: cysrc/generate.py
 writes its Cython source (under ``build/``; nothing generated is kept in the repository), and
-this script compiles it.
+this script compiles it once per CPU target that fastact/_cpu.py lists (x86-64 v4, v3 and v2, or
+one generic target elsewhere; FASTACT_NATIVE=1: the build machine's CPU alone).  Which one runs
+is chosen at import (fastact/_cykernels.py).
 
 If Cython or a C compiler is missing, or the compile fails, the install still succeeds without
 the extension (fastact then runs on numba alone; ``fastact.available_backends`` says so), unless
@@ -22,22 +24,34 @@ CYSRC = ROOT / "cysrc"
 GENERATED = ROOT / "build" / "cython" / "fastact"
 
 
-def _compile_args():
+def _load(name, path):
+    """A build helper module by path (setup.py runs without fastact's dependencies)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_cpu = _load("fastact_cpu_targets", ROOT / "fastact" / "_cpu.py")
+
+
+def _windows():
+    return sysconfig.get_platform().startswith("win")
+
+
+def _compile_args(target_flags):
+    """The compile flags of one CPU target, given as (gcc/clang flags, MSVC flags)."""
     # -ffp-contract=off: no fused multiply-adds beyond the explicit fma() calls, so the C code
     # rounds exactly as the numba code (and the double-double error terms stay exact).  No
     # -ffast-math: it would break NaN/inf handling.  -fno-trapping-math -fno-math-errno change
     # no result (nobody reads FP exception flags or errno here, and LLVM assumes the same for
     # numba); they let the compiler evaluate both sides of a select, so the loops vectorise.
-    # -march=native, as numba's JIT: the extension is built for the machine it is installed on
-    # (FASTACT_NATIVE=0 for a portable build).
-    if sysconfig.get_platform().startswith("win"):
-        return ["/O2", "/fp:precise"]
+    gcc, msvc = target_flags
+    if _windows():
+        return ["/O2", "/fp:precise", *msvc]
     # CYTHON_INLINE always_inline: see cysrc/_cykernels.pxd.
-    args = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno",
-            "-DCYTHON_INLINE=__inline__ __attribute__((__always_inline__, __unused__))"]
-    if os.environ.get("FASTACT_NATIVE", "1") != "0":
-        args.append("-march=native")
-    return args
+    return ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno",
+            "-DCYTHON_INLINE=__inline__ __attribute__((__always_inline__, __unused__))", *gcc]
 
 
 def _openmp_args():
@@ -45,13 +59,18 @@ def _openmp_args():
     FASTACT_OPENMP=0.  A compiler without OpenMP support gets a second try without them."""
     if os.environ.get("FASTACT_OPENMP", "1") == "0":
         return [], []
-    if sysconfig.get_platform().startswith("win"):
+    if _windows():
         return ["/openmp"], []
     return ["-fopenmp"], ["-fopenmp"]
 
 
 class OptionalBuildExt(build_ext):
     """Build the Cython backend if possible; without it the install still succeeds."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:  # one extension per CPU target: compile them side by side
+            self.parallel = True
 
     def run(self):
         try:
@@ -102,17 +121,20 @@ def extensions():
         return []
     # A generation or cythonize failure is a bug in fastact: an error, never a silent
     # numba-only install (only "no Cython" and "no C compiler" fall back).
-    spec = importlib.util.spec_from_file_location("fastact_cysrc_generate", CYSRC / "generate.py")
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
-    py = generate.assemble(ROOT, GENERATED, _compile_args())
+    generate = _load("fastact_cysrc_generate", CYSRC / "generate.py")
     omp_compile, omp_link = _openmp_args()
-    ext = Extension("fastact._cykernels", [str(py.relative_to(ROOT))],
-                    include_dirs=[str(CYSRC)], extra_compile_args=_compile_args() + omp_compile,
-                    extra_link_args=omp_link)
-    return cythonize([ext], quiet=True, include_path=[str(GENERATED.parent)], compiler_directives=dict(
-        language_level=3, boundscheck=False, wraparound=False, initializedcheck=False,
-        cdivision=True, infer_types=True))
+    exts = []
+    for target, flags in _cpu.build_targets().items():  # one module per CPU target (see _cpu)
+        module = _cpu.MODULE_PREFIX + target
+        py = generate.assemble(ROOT, GENERATED, _compile_args(flags), module)
+        exts.append(Extension(f"fastact.{module}", [str(py.relative_to(ROOT))],
+                              include_dirs=[str(CYSRC)],
+                              extra_compile_args=_compile_args(flags) + omp_compile,
+                              extra_link_args=omp_link))
+    directives = dict(language_level=3, boundscheck=False, wraparound=False,
+                      initializedcheck=False, cdivision=True, infer_types=True)
+    return cythonize(exts, quiet=True, include_path=[str(GENERATED.parent)],
+                     compiler_directives=directives)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -10,11 +10,13 @@ import threading
 
 import numpy as np
 
+from . import _cpu
+
 BACKENDS = ("numba", "cython", "numpy")  # preference order when FASTACT_BACKEND is unset
 _MISSING = {
     "numba": "numba is not installed (pip install numba)",
     "cython": "the Cython extension fastact._cykernels was not built (reinstall fastact with "
-              "a C compiler and Cython available)",
+              "a C compiler and Cython available), or no target of it runs on this CPU",
 }
 
 
@@ -25,10 +27,15 @@ def _findable(module):
         return False
 
 
+def _cython_runs():
+    """The Cython extension is built for a target this CPU runs (see _cpu)."""
+    return _findable(f"{__package__}._cykernels") and _cpu.selected_target() is not None
+
+
 def available():
     """The backends this installation can run, in preference order."""
-    modules = {"numba": "numba", "cython": f"{__package__}._cykernels"}
-    return tuple(b for b in BACKENDS if b == "numpy" or _findable(modules[b]))
+    runs = {"numba": lambda: _findable("numba"), "cython": _cython_runs, "numpy": lambda: True}
+    return tuple(b for b in BACKENDS if runs[b]())
 
 
 def select(requested):

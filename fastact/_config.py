@@ -3,7 +3,7 @@ import importlib.util
 import os
 import sys
 
-from . import _backends, _threads
+from . import _backends, _cpu, _threads
 
 
 def _extension():
@@ -48,9 +48,9 @@ def config():
         cpu["numba"] = {"compiled": "just in time, for this CPU",
                         "in use": os.environ.get("NUMBA_CPU_NAME") or llvm.get_host_cpu_name()}
     if ext is not None:
-        native = any(a.startswith("-march=native") for a in ext.COMPILE_ARGS)
-        target = "native (the build machine's CPU)" if native else "baseline (compiler default)"
-        cpu["cython"] = {"compiled": [target], "in use": target,
+        disabled = os.environ.get(_cpu.DISABLE_VARIABLE, "").strip()
+        cpu["cython"] = {"compiled": list(_cpu.built_targets()), "in use": ext.TARGET,
+                         "disabled features": disabled or "none",
                          "compile args": list(ext.COMPILE_ARGS)}
     return {
         "fastact": {"version": __version__, "path": os.path.dirname(os.path.abspath(__file__))},

@@ -31,7 +31,7 @@ def test_dicts_hold_every_item_a_bug_report_needs():
         from fastact import _cykernels
 
         ext = info["cpu targets"]["cython"]
-        assert ext["in use"] in ext["compiled"]
+        assert ext["in use"] == _cykernels.TARGET and ext["in use"] in ext["compiled"]
         assert ext["compile args"] == list(_cykernels.COMPILE_ARGS)
         assert info["openmp"] == bool(_cykernels.OPENMP)
 

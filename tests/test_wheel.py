@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from fastact import _cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 pytest.importorskip("build", reason="the 'build' package is a test extra")
@@ -22,6 +24,9 @@ assert y[2] == 0.5 and d[2] == 0.25 and y[0] == 0.0 and 4.24e-18 < d[3] < 4.25e-
 assert np.isnan(y[4]) and np.isnan(d[4])
 big = np.linspace(-5, 5, 100_003)  # split across threads
 assert np.array_equal(fa.tanh(-big), -fa.tanh(big))
+if fa.backend == "cython":
+    from fastact import _cykernels
+    assert _cykernels.TARGET == {target!r}, _cykernels.TARGET
 print("ok")
 """
 
@@ -40,9 +45,13 @@ def test_wheel_from_the_sdist_installs_without_a_compiler_and_runs_both_backends
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(dist), str(sdist)], env=env)
     (wheel,) = dist.glob("fastact-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert any(n.startswith("fastact/_cykernels") and n.endswith(".so") for n in names)
+    targets = list(_cpu.build_targets(native=False))  # portable unless FASTACT_NATIVE=1
+    for target in targets:
+        assert any(n.startswith(f"fastact/_cykernels_{target}.") and n.endswith(".so")
+                   for n in names), (target, names)
     assert "fastact/py.typed" in names and "fastact/ufuncs.py" in names  # PEP 561 marker
-    assert not any(n.endswith((".pyx", ".pxd", ".c")) or "_cykernels.py" in n for n in names)
+    assert not any(n.endswith((".pyx", ".pxd", ".c")) or "_cykernels_" in n and n.endswith(".py")
+                   for n in names)
     assert "fastact-0.1.0.dist-info/licenses/LICENSE" in names or any(
         n.endswith("/LICENSE") for n in names)
 
@@ -59,7 +68,12 @@ def test_wheel_from_the_sdist_installs_without_a_compiler_and_runs_both_backends
     assert res.stdout.strip() == "None"  # no Cython in the user's venv
     site = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     site = site.stdout.strip()
-    for backend in ("cython", "numba"):
-        res = _run([python, "-c", SMOKE.format(backend=backend, site=site)], cwd=tmp_path,
-                   env=dict(no_compiler, FASTACT_BACKEND=backend))
+    # numba; the Cython backend on the best target here and on the portable baseline
+    runs = [("numba", targets[0], "")]
+    runs += [("cython", t, disable) for t, disable in
+             [(_cpu.selected_target(), ""), ("x86_64_v2", "AVX")] if t in targets]
+    for backend, target, disable in runs:
+        env = dict(no_compiler, FASTACT_BACKEND=backend, FASTACT_DISABLE_CPU_FEATURES=disable)
+        res = _run([python, "-c", SMOKE.format(backend=backend, site=site, target=target)],
+                   cwd=tmp_path, env=env)
         assert res.stdout.strip() == "ok"
