@@ -121,6 +121,8 @@ def extensions():
         return []
     # A generation or cythonize failure is a bug in fastact: an error, never a silent
     # numba-only install (only "no Cython" and "no C compiler" fall back).
+    import numpy  # a build requirement: its C API serves the methods' fast path
+
     generate = _load("fastact_cysrc_generate", CYSRC / "generate.py")
     omp_compile, omp_link = _openmp_args()
     exts = []
@@ -128,7 +130,8 @@ def extensions():
         module = _cpu.MODULE_PREFIX + target
         py = generate.assemble(ROOT, GENERATED, _compile_args(flags), module)
         exts.append(Extension(f"fastact.{module}", [str(py.relative_to(ROOT))],
-                              include_dirs=[str(CYSRC)],
+                              include_dirs=[str(CYSRC), numpy.get_include()],
+                              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                               extra_compile_args=_compile_args(flags) + omp_compile,
                               extra_link_args=omp_link))
     directives = dict(language_level=3, boundscheck=False, wraparound=False,

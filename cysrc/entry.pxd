@@ -211,3 +211,101 @@ cpdef void set_thread_policy(int max_threads, Py_ssize_t min_split)
 # The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.
 cpdef void apply(int kid, int variant, int nthreads, const floating[:] a, const floating[:] b,
                  floating[:] c, floating[:] d, double p0, double p1)
+
+
+# ---- the methods' fast path ---------------------------------------------------------------------
+# ``f.value_and_grad(z, out=(y, dy))`` on small arrays is the hot-loop call; numpy's machinery for
+# a ufunc with two outputs (an iterator, even for one element) costs three times a one-output
+# call.  Where nothing needs that machinery (plain native float arrays of one dtype, C-contiguous
+# and of one shape, outputs writeable and overlapping neither each other nor the input but
+# exactly), the method calls the ufunc's own inner loop directly: same loop, same bits.
+cimport numpy as cnp
+
+
+cdef inline bint overlap(char *a, char *b, Py_ssize_t nbytes) noexcept nogil:
+    return nbytes > 0 and a < b + nbytes and b < a + nbytes
+
+
+cdef inline bint shifted(char *a, char *b, Py_ssize_t nbytes) noexcept nogil:
+    return a != b and overlap(a, b, nbytes)
+
+
+cdef inline bint plain(object x, int type_num, int nd, cnp.npy_intp *dims):
+    """x is an exact ndarray of ``type_num`` in native byte order, C-contiguous, of shape dims."""
+    cdef cnp.ndarray arr
+    cdef int i
+    if not cnp.PyArray_CheckExact(x):
+        return False
+    arr = <cnp.ndarray>x
+    if (cnp.PyArray_TYPE(arr) != type_num or not cnp.PyArray_ISNOTSWAPPED(arr)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(arr) or cnp.PyArray_NDIM(arr) != nd):
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIMS(arr)[i] != dims[i]:
+            return False
+    return True
+
+
+cdef inline object fast_value_and_grad(size_t data64, size_t data32, double p0, double p1,
+                                       Py_ssize_t max_n, object z, object out):
+    """``out`` after the value_and_grad loop (LoopData at data64 or data32) ran on z; None
+    where the call needs numpy's ufunc machinery, or more than ``max_n`` elements."""
+    cdef cnp.ndarray a, y, dy
+    cdef int type_num, nd, nparams
+    cdef Py_ssize_t n, itemsize, i
+    cdef char *args[5]
+    cdef Py_ssize_t steps[5]
+    cdef double params[2]
+    cdef LoopData *data
+    if type(out) is not tuple or len(<tuple>out) != 2 or not cnp.PyArray_CheckExact(z):
+        return None
+    a = <cnp.ndarray>z
+    type_num = cnp.PyArray_TYPE(a)
+    if type_num != cnp.NPY_DOUBLE and type_num != cnp.NPY_FLOAT:
+        return None
+    nd = cnp.PyArray_NDIM(a)
+    if (not cnp.PyArray_ISNOTSWAPPED(a) or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+            or not plain((<tuple>out)[0], type_num, nd, cnp.PyArray_DIMS(a))
+            or not plain((<tuple>out)[1], type_num, nd, cnp.PyArray_DIMS(a))):
+        return None
+    y = <cnp.ndarray>(<tuple>out)[0]
+    dy = <cnp.ndarray>(<tuple>out)[1]
+    n = cnp.PyArray_SIZE(a)
+    itemsize = 8 if type_num == cnp.NPY_DOUBLE else 4
+    if (n > max_n or not cnp.PyArray_ISWRITEABLE(y) or not cnp.PyArray_ISWRITEABLE(dy)
+            or overlap(cnp.PyArray_BYTES(y), cnp.PyArray_BYTES(dy), n * itemsize)):
+        return None
+    if (shifted(cnp.PyArray_BYTES(y), cnp.PyArray_BYTES(a), n * itemsize)
+            or shifted(cnp.PyArray_BYTES(dy), cnp.PyArray_BYTES(a), n * itemsize)):
+        return None  # in place is elementwise; a shifted overlap is numpy's to resolve
+    data = <LoopData *>(data64 if type_num == cnp.NPY_DOUBLE else data32)
+    nparams = data.nparams
+    params[0] = p0
+    params[1] = p1
+    args[0] = cnp.PyArray_BYTES(a)
+    steps[0] = itemsize
+    for i in range(nparams):
+        args[1 + i] = <char *>&params[i]
+        steps[1 + i] = 0
+    args[1 + nparams] = cnp.PyArray_BYTES(y)
+    args[2 + nparams] = cnp.PyArray_BYTES(dy)
+    steps[1 + nparams] = itemsize
+    steps[2 + nparams] = itemsize
+    if n < 4096:  # releasing the GIL costs more than such a loop
+        run_loop(type_num == cnp.NPY_DOUBLE, args, n, steps, data)
+    else:
+        with nogil:
+            run_loop(type_num == cnp.NPY_DOUBLE, args, n, steps, data)
+    return out
+
+
+cdef inline void run_loop(bint double_precision, char **args, Py_ssize_t n, Py_ssize_t *steps,
+                          LoopData *data) noexcept nogil:
+    if double_precision:
+        ufunc_loop_float64(args, &n, steps, data)
+    else:
+        ufunc_loop_float32(args, &n, steps, data)
+
+
+cpdef object value_and_grad_into(size_t data64, size_t data32, double p0, double p1,
+                                 Py_ssize_t max_n, object z, object out)

@@ -4,6 +4,7 @@
 import cython
 
 OPENMP = FASTACT_OPENMP == 1  # nthreads > 1 splits the work only then
+cnp.import_array()  # numpy's C API, for the methods' fast path (entry.pxd)
 
 
 def apply(kid, variant, nthreads, a, b, c, d, p0, p1):
@@ -23,3 +24,11 @@ def ufunc_loop_address(double_precision):
 def set_thread_policy(max_threads, min_split):
     """The thread count the ufunc loops use from ``min_split`` contiguous elements."""
     set_policy(max_threads, min_split)
+
+
+def value_and_grad_into(data64, data32, p0, p1, max_n, z, out):
+    """``out`` = (y, dy) filled by the value_and_grad ufunc loop whose LoopData is at ``data64``
+    (float64) or ``data32`` (float32), with parameters p0, p1, where numpy's ufunc machinery
+    has nothing to do (see ``fast_value_and_grad``); None where it has, or z has more than
+    ``max_n`` elements."""
+    return fast_value_and_grad(data64, data32, p0, p1, max_n, z, out)

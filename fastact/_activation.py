@@ -139,6 +139,7 @@ class Activation:
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
         self._aliases = {a: p.name for p in self.params for a in p.aliases}
         self._ufuncs = {}  # variant -> (backend name, ufunc of the default formula)
+        self._direct = {}  # backend name -> its value_and_grad ufunc's loop, called directly
         self.__doc__ = doc + "\n" + self._method_doc("value")
         self.__signature__ = self._signature("value")
         # grad, value_and_grad, backward: per-activation copies of the methods below, so that
@@ -203,6 +204,15 @@ class Activation:
                        out: tuple[np.ndarray | None, np.ndarray | None] | None = None,
                        **params: Any) -> tuple[Any, Any]:
         """(g(z), g'(z)) computed in one pass over z; ``out`` is a pair (y, dy) of distinct arrays."""
+        if out is not None and not params:  # the hot-loop call: buffers given, defaults
+            direct = self._direct.get(_backends.name)
+            if direct is None:
+                direct = self._direct[_backends.name] = _ufunc.direct_value_and_grad(
+                    self._default_form, self._defaults) or False
+            if direct:
+                done = direct(_threads.pool_from - 1, z, out)
+                if done is not None:
+                    return done
         if type(z) is np.ndarray and z.dtype in _NATIVE_FLOATS and z.size < _threads.pool_from and (
                 out is None or (type(out) is tuple and len(out) == 2
                                 and type(out[0]) is np.ndarray and type(out[1]) is np.ndarray

@@ -21,6 +21,8 @@ The ufunc owns everything its loops point at: the arrays handed to numpy are kep
 ufunc's ``obj`` slot, which numpy releases with the ufunc.
 """
 import ctypes
+import functools
+import sys
 import threading
 
 import numpy as np
@@ -125,6 +127,7 @@ def make_ufunc(name, doc, nin, nout, loops):
 
 _lock = threading.Lock()
 _made = {}
+_made_loops = {}  # same keys: the loops each ufunc was made with
 _usable = {}  # backend name -> _has_ufuncs(name)
 
 
@@ -174,7 +177,26 @@ def ufunc(form, variant):
             if found is None:
                 nin, nout = operand_counts(variant, _nparams(form))
                 name = form.kernel_name + suffix(variant)
-                found = make_ufunc(name, form.ufunc_doc(variant), nin, nout,
-                                   _loops(form, variant))
+                loops = _made_loops[key] = _loops(form, variant)
+                found = make_ufunc(name, form.ufunc_doc(variant), nin, nout, loops)
                 _made[key] = found
     return found
+
+
+def direct_value_and_grad(form, params):
+    """``call(max_n, z, out)``: the inner loop of ``form``'s value_and_grad ufunc run directly
+    on z and out = (y, dy) with ``params``, which returns out, or None where numpy's ufunc
+    machinery is needed (cysrc/entry.pxd: fast_value_and_grad).  None where the loops are not
+    the Cython extension's."""
+    if ufunc(form, "value_and_grad") is None:
+        return None
+    extension = sys.modules.get(f"{__package__}._cykernels")
+    if extension is None:
+        return None
+    datas = {}
+    for dtype, address, data in _made_loops[(_backends.name, form, "value_and_grad")]:
+        if address != extension.ufunc_loop_address(dtype.itemsize == 8):
+            return None  # a numba C function: no extension
+        datas[dtype.itemsize] = ctypes.addressof(data)
+    p0, p1 = (tuple(params) + (0.0, 0.0))[:2]
+    return functools.partial(extension.value_and_grad_into, datas[8], datas[4], p0, p1)

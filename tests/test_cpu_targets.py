@@ -77,6 +77,15 @@ def test_a_bad_disable_list_is_a_value_error_naming_the_variable(value, says):
     assert "Traceback" in res.stderr and "Segmentation" not in res.stderr
 
 
+@pytest.mark.skipif(not _cpu._is_x86_64(os.uname().machine), reason="x86-64 CPU features")
+def test_numpy_reports_every_feature_the_targets_need():
+    """Also run by .ci/min_versions: the oldest numpy fastact admits names them all (a name
+    it lacked would rule its target out on every CPU)."""
+    features = _cpu.cpu_features()
+    assert set(_cpu._V4) <= set(features)
+    assert features["SSE42"] and features["POPCNT"]  # x86-64-v2: any CPU numpy >= 1.25 runs on
+
+
 @pytest.mark.skipif(not PORTABLE_X86_BUILD, reason="a portable build on x86-64")
 def test_this_installation_has_every_x86_64_level_and_runs_the_best_one_here():
     assert _cpu.built_targets() == tuple(X86)
