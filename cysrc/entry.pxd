@@ -214,9 +214,9 @@ cpdef void apply(int kid, int variant, int nthreads, const floating[:] a, const 
 
 
 # ---- the methods' fast path ---------------------------------------------------------------------
-# ``f.value_and_grad(z, out=(y, dy))`` on small arrays is the hot-loop call; numpy's machinery for
-# a ufunc with two outputs (an iterator, even for one element) costs three times a one-output
-# call.  Where nothing needs that machinery (plain native float arrays of one dtype, C-contiguous
+# ``f.value_and_grad(z, out=(y, dy))`` on small arrays is the hot-loop call; numpy runs a ufunc
+# with two outputs through its iterator, even for one element, at several times the cost of a
+# one-output call (docs/benchmarks.md has the figures).  Where nothing needs that machinery (plain native float arrays of one dtype, C-contiguous
 # and of one shape, outputs writeable and overlapping neither each other nor the input but
 # exactly), the method calls the ufunc's own inner loop directly: same loop, same bits.
 cimport numpy as cnp
