@@ -11,9 +11,7 @@ Every method is a numpy ufunc call; ``fastact.ufuncs`` holds the ufuncs themselv
 Importing fastact compiles nothing and does not import numba; kernels compile on first use.
 """
 from . import _backends, ufuncs
-from ._catalog import (activations, celu, elu, gelu, get, hardshrink, hardsigmoid, hardswish,
-                       hardtanh, leaky_relu, log_sigmoid, mish, relu, relu6, selu, sigmoid, silu,
-                       softplus, softshrink, softsign, squareplus, tanh, tanhshrink)
+from ._catalog import activations, get
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 
@@ -24,13 +22,11 @@ backend = _backends.name
 #: The backends this installation can run, best first (the numpy reference is always there).
 available_backends = _backends.available()
 
-swish = silu
+# One attribute per registered name (aliases such as swish included): the registry is the list.
+globals().update(activations)
 
-__all__ = ["activations", "available_backends", "backend", "celu", "elu", "gelu", "get",
-           "get_num_threads", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
-           "log_sigmoid", "mish", "relu", "relu6", "selu", "set_num_threads", "sigmoid", "silu",
-           "softplus", "show_config", "softshrink", "softsign", "squareplus", "swish", "tanh",
-           "tanhshrink", "ufuncs"]
+__all__ = sorted(["activations", "available_backends", "backend", "get", "get_num_threads",
+                  "set_num_threads", "show_config", "ufuncs", *activations])
 
 
 def __getattr__(name):

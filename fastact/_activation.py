@@ -81,8 +81,10 @@ class Choice:
 class Param:
     """A keyword parameter: its name, PyTorch's default, and the values it accepts."""
 
-    def __init__(self, name, default, doc="", positive=False, nonnegative=False, aliases=()):
+    def __init__(self, name, default, doc="", positive=False, nonnegative=False, aliases=(),
+                 example=None):
         self.name = name
+        self.example = example  # a non-default value for the test suite's cases
         self.aliases = tuple(aliases)  # other spellings accepted (PyTorch's names)
         self.default = float(default)
         self.doc = doc

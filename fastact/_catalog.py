@@ -4,9 +4,10 @@ Adding an activation: write ``name(x, *params)`` and ``name_grad(x, *params)`` i
 ``fastact._math`` (marked ``@jitable``) with a ``declare(...)`` beside them (documentation,
 parameters, cost class), and its numpy twin in ``fastact.reference``.  Optionally ``name_f32``
 and ``name_f32_grad``: a cheaper formula for float32 arrays (see ``_math.logistic``).  The
-methods, ufuncs, array loops of both backends, both dtypes, docstrings and ``fastact.scalar``
-are all derived from those; tests/test_registration.py checks the lists that are not (the
-package exports, the mpmath definitions, the test cases, the PyTorch table, the bench).
+methods, ufuncs, array loops of both backends, both dtypes, docstrings, ``fastact.scalar``,
+the package's exports, the test suite's cases and PyTorch comparisons and the bench are all
+derived from those; the mpmath definition in tests/test_accuracy.py is the one other place, and
+tests/test_registration.py fails while it is missing.
 """
 from types import MappingProxyType
 
@@ -43,7 +44,6 @@ def _register(declaration, family):
 
 _ALL = {d.name: _register(d, family) for family in _FAMILIES for d in vars(family).values()
         if isinstance(d, Declaration)}
-globals().update(_ALL)  # fastact.sigmoid ... (fastact/__init__.py imports them from here)
 
 #: Other names for the same objects.
 ALIASES = {"swish": _ALL["silu"]}

@@ -12,13 +12,13 @@ import fastact as fa
 from fastact import bench
 
 
-@pytest.mark.parametrize("name", sorted(bench.NAIVE))
+@pytest.mark.parametrize("name", bench.ACTIVATIONS)
 def test_naive_baseline_computes_the_same_value_and_derivative(name):
     if name == "gelu":
         pytest.importorskip("scipy")
     z = bench.inputs(1000, np.float64)
     y, dy = np.empty_like(z), np.empty_like(z)
-    value, grad = bench.NAIVE[name](z, y, dy)
+    value, grad = bench.naive(name)(z, y, dy)
     want_y, want_dy = fa.get(name).value_and_grad(z)
     np.testing.assert_allclose(value, want_y, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(grad, want_dy, rtol=1e-9, atol=1e-12)

@@ -1,8 +1,9 @@
 """One registration per activation: everything that lists activations is derived from the
 registry (fastact.activations), or checked against it here, so a new activation that is missing
 anywhere fails a test instead of being silently dropped."""
-import ast
 import pathlib
+
+import numpy as np
 
 import fastact as fa
 from fastact import _catalog, _ufunc
@@ -13,18 +14,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAMES = set(fa.activations)  # aliases included
 PRIMARY = {n for n, a in fa.activations.items() if n == a.name}
 FORMS = {f.kernel_name for a in fa.activations.values() for f in a.forms.values()}
-
-
-def _first_strings(path, variable):
-    """The first string of each tuple in the list ``variable`` of a Python file (or the keys
-    of the dict), read without importing it (tests/test_torch.py needs torch)."""
-    tree = ast.parse(path.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == variable:
-            if isinstance(node.value, ast.Dict):
-                return {k.value for k in node.value.keys}
-            return {elt.elts[0].value for elt in node.value.elts}
-    raise AssertionError(f"{variable} not found in {path}")
 
 
 def test_every_declaration_is_registered():
@@ -70,15 +59,145 @@ def test_cython_generator_covers_every_formula():
     assert set(_cykernels.KERNEL_NAMES) == FORMS
 
 
-def test_test_case_lists_cover_every_activation():
+def test_test_cases_are_derived_from_the_declarations():
     assert {name for name, _ in CASES} == NAMES
-    exact = _first_strings(ROOT / "tests" / "test_accuracy.py", "EXACT")
-    assert exact >= FORMS  # the mpmath definitions (keys: formula names, plus variants)
-    torch_names = _first_strings(ROOT / "tests" / "test_torch.py", "TORCH")
-    assert torch_names | {"squareplus", "swish"} == NAMES  # squareplus: PyTorch has none
+    for name, act in fa.activations.items():
+        for p in act.params:  # each parameter's example makes a non-default case
+            assert p.example is not None and p.example != p.default, (name, p.name)
+            assert (name, {q.name: q.example for q in act.params}) in CASES
+        if act.choice is not None:
+            assert {kw.get(act.choice.name, act.choice.default)
+                    for n, kw in CASES if n == name} == set(act.choice.options)
 
 
-def test_bench_has_a_naive_formula_for_every_activation():
-    from fastact.bench import NAIVE
+def test_every_formula_has_its_mpmath_definition():
+    from test_accuracy import EXACT
 
-    assert set(NAIVE) | {"swish"} == NAMES
+    assert set(EXACT) >= FORMS  # keys: the formulas' names (plus variants' parameters)
+
+
+def test_bench_times_every_activation_with_or_without_a_textbook_formula(monkeypatch):
+    from fastact import bench
+
+    assert set(bench.ACTIVATIONS) == PRIMARY
+    monkeypatch.setattr(bench, "NAIVE", {})  # every one from fastact.reference instead
+    z = bench.inputs(200, np.float64)
+    for name in bench.ACTIVATIONS:
+        value, grad = bench.naive(name)(z, None, None)
+        want = fa.get(name).value_and_grad(z)
+        np.testing.assert_allclose(value, want[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grad, want[1], rtol=1e-12, atol=1e-15)
+
+
+# A new activation, written as the README says: its math with its declaration, its numpy
+# reference twin and its mpmath definition.
+NEW_MATH = '''
+
+@jitable
+def thresholded_relu(x, theta):
+    """x above theta, 0 at and below it; NaN stays NaN."""
+    return x if x > theta else (0.0 if x <= theta else x)
+
+
+@jitable
+def thresholded_relu_grad(x, theta):
+    return 1.0 if x > theta else (0.0 if x <= theta else x)
+
+
+thresholded_relu_activation = declare("thresholded_relu", memory_bound=True, params=(
+    param("theta", 1.0, "threshold", example=-0.5),
+), doc="Thresholded ReLU (Keras): g(z) = z for z > theta, 0 otherwise.")
+'''
+NEW_REFERENCE = '''
+
+def thresholded_relu(z, theta):
+    return np.where(z > theta, z, np.where(z <= theta, 0.0, z))
+
+
+def thresholded_relu_grad(z, theta):
+    return np.where(z > theta, 1.0, np.where(z <= theta, 0.0, z))
+'''
+NEW_EXACT = '''
+    "thresholded_relu": ("thresholded_relu", {"theta": -0.5},
+                         lambda x: _pw(x > -0.5, x, M(0)), lambda x: _pw(x > -0.5, M(1), M(0)),
+                         None, REST),'''
+CHECK_NEW = '''
+import sys
+import numpy as np
+import fastact as fa
+from fastact import bench, scalar, ufuncs
+sys.path.insert(0, "tests")
+from conftest import CASES
+z = np.array([-2.0, -0.5, 0.25, 1.0, 3.0, np.nan])
+y, dy = fa.thresholded_relu.value_and_grad(z, theta=-0.5)
+np.testing.assert_array_equal(y, [0.0, 0.0, 0.25, 1.0, 3.0, np.nan])
+np.testing.assert_array_equal(dy, [0.0, 0.0, 1.0, 1.0, 1.0, np.nan])
+np.testing.assert_array_equal(fa.thresholded_relu(z), [0.0, 0.0, 0.0, 0.0, 3.0, np.nan])
+assert "thresholded_relu" in fa.__all__ and fa.thresholded_relu is fa.activations["thresholded_relu"]
+assert scalar.thresholded_relu(2.0) == 2.0 and scalar.thresholded_relu_grad(0.0, -1.0) == 1.0
+assert isinstance(ufuncs.thresholded_relu, np.ufunc) and "thresholded_relu" in ufuncs.__all__
+assert ("thresholded_relu", {}) in CASES and ("thresholded_relu", {"theta": -0.5}) in CASES
+assert "thresholded_relu" in bench.ACTIVATIONS
+assert len(bench.naive("thresholded_relu")(z, None, None)) == 2
+print("ok")
+'''
+
+
+def test_adding_an_activation_is_its_math_twin_and_mpmath_definition(tmp_path):
+    """In a copy of the package: the three places make a working activation that the exports,
+    fastact.scalar, the ufuncs, the test cases, the bench and the Cython generator all have; the
+    registration tests fail until its mpmath definition is there, and then its accuracy passes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "_cykernels_*")
+    shutil.copytree(ROOT / "fastact", tmp_path / "fastact", ignore=ignore)
+    (tmp_path / "tests").mkdir()
+    for name in ("conftest.py", "test_accuracy.py", "test_registration.py"):
+        shutil.copy(ROOT / "tests" / name, tmp_path / "tests" / name)
+    with open(tmp_path / "fastact" / "_math" / "algebraic.py", "a") as f:
+        f.write(NEW_MATH)
+    with open(tmp_path / "fastact" / "reference.py", "a") as f:
+        f.write(NEW_REFERENCE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTACT_")}
+    env.update(FASTACT_BACKEND="numba", PYTHONPATH=str(tmp_path),
+               NUMBA_CACHE_DIR=str(tmp_path / "numba_cache"))
+
+    def run(*args):
+        return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    res = run("-c", CHECK_NEW)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+    # (the compiled Cython modules, where there are any, are the real package's: the generator
+    # is checked on the copy's source at the end)
+    registration = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
+                    "not adding_an_activation and not cython", "tests/test_registration.py"]
+    res = run(*registration)
+    assert res.returncode == 1, res.stdout[-3000:]
+    assert "FAILED tests/test_registration.py::test_every_formula_has_its_mpmath_definition" \
+        in res.stdout and res.stdout.count("FAILED") == 1, res.stdout[-3000:]
+    accuracy = tmp_path / "tests" / "test_accuracy.py"
+    text = accuracy.read_text()
+    end = text.index("\n}\n", text.index("EXACT = {"))  # into the table of definitions
+    accuracy.write_text(text[:end] + NEW_EXACT + text[end:])
+    res = run(*registration)
+    assert res.returncode == 0, res.stdout[-3000:]
+    res = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_accuracy.py",
+              "-k", "thresholded_relu")
+    assert res.returncode == 0 and "4 passed" in res.stdout, res.stdout[-3000:]
+    # The Cython generator writes its kernels too (tests/test_wheel.py compiles them).
+    sys.path.insert(0, str(ROOT / "cysrc"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    out = tmp_path / "generated"
+    out.mkdir()
+    module = pathlib.Path(generate.assemble(tmp_path, out, []))
+    assert "'thresholded_relu'" in module.read_text()  # KERNEL_NAMES
+    kernels = module.with_suffix(".pxd").read_text()
+    assert "cdef inline double thresholded_relu(double x, double theta)" in kernels
+    assert "run(variant, <void*>thresholded_relu, <void*>thresholded_relu_grad" in kernels

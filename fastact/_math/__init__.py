@@ -54,10 +54,14 @@ def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
     return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32)
 
 
-def param(name, default, doc="", positive=False, nonnegative=False, aliases=()):
-    """A keyword parameter: its name, PyTorch's default, its rule and other accepted names."""
+def param(name, default, doc="", positive=False, nonnegative=False, aliases=(), example=None):
+    """A keyword parameter: its name, PyTorch's default, its rule and other accepted names.
+
+    example: a value other than the default, that the test suite runs every activation's
+    tests under too (tests/conftest.py builds its cases from these).
+    """
     return dict(name=name, default=default, doc=doc, positive=positive, nonnegative=nonnegative,
-                aliases=tuple(aliases))
+                aliases=tuple(aliases), example=example)
 
 
 def choice(name, default, options, doc=""):

@@ -61,7 +61,7 @@ g'(z) = 1 / (1 + |z|)^2.
 
 # A square root and a division per element: compute-bound, unlike the rest of its family.
 squareplus_activation = declare("squareplus", memory_bound=False, params=(
-    param("b", 4.0, "curvature at 0, > 0", positive=True),
+    param("b", 4.0, "curvature at 0, > 0", positive=True, example=0.5),
 ), doc="""Squareplus g(z) = (z + sqrt(z^2 + b)) / 2 (b=4.0, as JAX).
 
 For z < 0 evaluated as (b/4) / ((sqrt(z^2 + b) - z)/2), which does not cancel.

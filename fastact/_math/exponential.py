@@ -151,7 +151,7 @@ def celu_f32_grad(x, alpha):
 # formulas are the functions NAME and NAME_grad above).
 
 elu_activation = declare("elu", light_float32=True, params=(
-    param("alpha", 1.0, "scale of the negative part"),
+    param("alpha", 1.0, "scale of the negative part", example=0.4),
 ), doc="""ELU g(z) = z for z > 0, alpha (e^z - 1) otherwise (alpha=1.0).
 
 g'(z) = 1 for z > 0, alpha e^z for z <= 0: elu'(0) = alpha (PyTorch's z <= 0 branch).
@@ -166,7 +166,7 @@ g'(z) = scale for z > 0, scale alpha e^z for z <= 0 (selu'(0) = scale * alpha).
 """)
 
 celu_activation = declare("celu", light_float32=True, params=(
-    param("alpha", 1.0, "scale of the negative part, > 0", positive=True),
+    param("alpha", 1.0, "scale of the negative part, > 0", positive=True, example=0.3),
 ), doc="""CELU g(z) = max(0, z) + min(0, alpha (e^(z/alpha) - 1)) (alpha=1.0).
 
 g'(z) = 1 for z > 0, e^(z/alpha) for z <= 0 (celu'(0) = 1).  z/alpha is formed in double-double;

@@ -517,7 +517,7 @@ g'(z) = sigmoid(z) + z sigmoid'(z) = sigmoid(z) (1 + z (1 - sigmoid(z))); accura
 """)
 
 softplus_activation = declare("softplus", params=(
-    param("beta", 1.0, "sharpness, > 0", positive=True),
+    param("beta", 1.0, "sharpness, > 0", positive=True, example=2.5),
 ), doc="""Softplus g(z) = log(1 + e^(beta z)) / beta (beta=1.0), exact everywhere.
 
 Computed as max(beta z, 0)/beta + log1p(e^-|beta z|)/beta with beta z exact.  PyTorch's

@@ -124,14 +124,15 @@ value and the derivative (PyTorch's backward gives 0 there).
 
 leaky_relu_activation = declare("leaky_relu", memory_bound=True, params=(
     param("alpha", 0.01, "slope for z <= 0 (PyTorch's negative_slope, also accepted)",
-          aliases=("negative_slope",)),
+          aliases=("negative_slope",), example=0.2),
 ), doc="""Leaky ReLU g(z) = z for z > 0, alpha * z otherwise (alpha=0.01, PyTorch's default).
 
 g'(z) = 1 for z > 0 and alpha for z <= 0: leaky_relu'(0) = alpha, as in PyTorch.  NaN gives NaN.
 """)
 
 hardtanh_activation = declare("hardtanh", memory_bound=True, params=(
-    param("min_val", -1.0, "lower bound"), param("max_val", 1.0, "upper bound, >= min_val"),
+    param("min_val", -1.0, "lower bound", example=-0.5),
+    param("max_val", 1.0, "upper bound, >= min_val", example=2.0),
 ), check=check_hardtanh,
     doc="""HardTanh g(z) = min(max(z, min_val), max_val) (min_val=-1, max_val=1).
 
@@ -160,14 +161,14 @@ would be -0.5 and 1.5).
 """)
 
 softshrink_activation = declare("softshrink", memory_bound=True, params=(
-    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True),
+    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True, example=1.5),
 ), doc="""Softshrink g(z) = z - lambd above lambd, z + lambd below -lambd, 0 between (lambd=0.5).
 
 g'(z) = 1 outside [-lambd, lambd], 0 on it, bounds included (PyTorch).
 """)
 
 hardshrink_activation = declare("hardshrink", memory_bound=True, params=(
-    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True),
+    param("lambd", 0.5, "half-width of the dead zone, >= 0", nonnegative=True, example=0.7),
 ), doc="""Hardshrink g(z) = z outside [-lambd, lambd], 0 on it (lambd=0.5).
 
 g'(z) = 1 outside [-lambd, lambd], 0 on it, bounds included (PyTorch).
