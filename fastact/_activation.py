@@ -115,6 +115,11 @@ _UFUNC_KEYWORDS = {"where": True, "casting": "same_kind", "order": "K", "dtype":
                    "subok": True, "signature": None}
 _INT_KINDS = "?bBhHiIlLqQ"  # dtype characters of bools and integers
 _ACCEPTED_CHARS = frozenset("efd?bBhHiIlLqQ")  # float16/32/64, bools, integers (any byte order)
+#: The methods of every activation (after calling it): the last two need a derivative that is a
+#: function of the output (``Activation.from_output``), and raise TypeError otherwise.
+METHODS = ("value", "grad", "value_and_grad", "backward", "grad_from_output",
+           "backward_from_output")
+_FROM_OUTPUT = "_from_output"
 _RESULTS = {"value": "y", "grad": "dy", "value_and_grad": "(y, dy)", "backward": "out"}
 _WHAT = {"value": "g(z)", "grad": "g'(z)", "value_and_grad": "(g(z), g'(z)), computed in one pass",
          "backward": "grad_out * g'(z), fused (the backward pass of y = g(z))"}
@@ -129,13 +134,16 @@ class Activation:
     out.  Parameters are keyword arguments accepted by every method.
     """
 
-    def __init__(self, name, forms, params=(), choice=None, check=None, doc=""):
+    def __init__(self, name, forms, params=(), choice=None, check=None, doc="",
+                 from_output=None, from_output_check=None):
         self.name = self.__name__ = self.__qualname__ = name
         self.__module__ = "fastact"
         self.forms = forms  # {choice option (None without a choice): Form}
         self.params = tuple(params)
         self.choice = choice
         self._check = check  # cross-parameter validation, check(params_tuple, fname)
+        self.from_output = from_output  # Form of g'(z) as a function of y = g(z), or None
+        self._from_output_check = from_output_check  # the from-output methods' extra rule
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
@@ -144,9 +152,9 @@ class Activation:
         self._direct = {}  # backend name -> its value_and_grad ufunc's loop, called directly
         self.__doc__ = doc + "\n" + self._method_doc("value")
         self.__signature__ = self._signature("value")
-        # grad, value_and_grad, backward: per-activation copies of the methods below, so that
-        # each has its own signature, name and docstring (a bound copy costs no extra call).
-        for variant in ("grad", "value_and_grad", "backward"):
+        # grad, value_and_grad, backward, ...: per-activation copies of the methods below, so
+        # that each has its own signature, name and docstring (a bound copy costs no extra call).
+        for variant in METHODS[1:]:
             shared = getattr(Activation, variant)
             fn = types.FunctionType(shared.__code__, shared.__globals__, variant,
                                     shared.__defaults__, shared.__closure__)
@@ -154,7 +162,8 @@ class Activation:
             fn.__qualname__ = f"{name}.{variant}"
             fn.__module__ = "fastact"
             fn.__signature__ = self._signature(variant, with_self=True)
-            fn.__doc__ = self._method_doc(variant)
+            fn.__doc__ = (self._from_output_doc(variant) if variant.endswith(_FROM_OUTPUT)
+                          else self._method_doc(variant))
             setattr(self, variant, types.MethodType(fn, self))
 
     def __repr__(self):
@@ -253,6 +262,16 @@ class Activation:
                                None if form is None else (form, p))
         return self._apply("backward", (grad_out, z), out, params)
 
+    def grad_from_output(self, y: ArrayLike, /, out: np.ndarray | None = None,
+                         **params: Any) -> Any:
+        """g'(z) from the output y = g(z), elementwise."""
+        return self._from_output("grad", (y,), out, params)
+
+    def backward_from_output(self, grad_out: ArrayLike, y: ArrayLike, /,
+                             out: np.ndarray | None = None, **params: Any) -> Any:
+        """grad_out * g'(z) from the output y = g(z), fused."""
+        return self._from_output("backward", (grad_out, y), out, params)
+
     def ufunc(self, variant: str = "value", **choice: str) -> np.ufunc:
         """The numpy ufunc behind a method: ``variant`` is "value", "grad", "value_and_grad" or
         "backward"; gelu takes ``approximate=``.  Its inputs are the method's arrays followed by
@@ -285,6 +304,18 @@ class Activation:
                                              _ufunc.ufunc(self._default_form, variant))
         return found[1]
 
+    def _from_output(self, variant, inputs, out, params):
+        fname = f"{self.name}.{variant}{_FROM_OUTPUT}"
+        if self.from_output is None:
+            args = "grad_out, z" if variant == "backward" else "z"
+            raise TypeError(f"{fname}: the derivative of {self.name} is not a function of its "
+                            f"output; use {self.name}.{variant}({args}) with the input z")
+        _, values = self._bind(params, fname)
+        if self._from_output_check is not None:
+            self._from_output_check(values, fname)
+        names = ("grad_out", "y") if variant == "backward" else ("y",)
+        return self._apply(variant, inputs, out, params, (self.from_output, values), fname, names)
+
     def _fname(self, variant):
         return self.name if variant == "value" else f"{self.name}.{variant}"
 
@@ -316,10 +347,11 @@ class Activation:
             self._check(values, fname)
         return form, values
 
-    def _apply(self, variant, inputs, out, kwargs, bound=None):
+    def _apply(self, variant, inputs, out, kwargs, bound=None, fname=None, names=None):
         """The method ``variant`` on ``inputs``; ``kwargs``: the method's own keyword dict
-        (consumed), ``bound``: what ``_bind`` already made of it."""
-        fname = self._fname(variant)
+        (consumed), ``bound``: what ``_bind`` already made of it; ``fname`` and ``names``: the
+        method's and its array arguments' names for errors."""
+        fname = fname or self._fname(variant)
         form, params = self._bind(kwargs, fname) if bound is None else bound
         uf = _ufunc.ufunc(form, variant)
         if uf is None or (not kwargs and _pool_sized(inputs)):
@@ -327,7 +359,7 @@ class Activation:
                 raise TypeError(f"{fname}: {', '.join(map(repr, kwargs))} need a compiled "
                                 f"backend (the {_backends.name} backend has no ufuncs here)")
             return self._nditer_call(variant, form, params, inputs, out, fname)
-        names = ("grad_out", "z") if variant == "backward" else ("z",)
+        names = names or (("grad_out", "z") if variant == "backward" else ("z",))
         inputs = [_checked_input(x, arg, fname) for x, arg in zip(inputs, names)]
         if _LEGACY_PROMOTION and variant == "backward":
             inputs = _weak_python_scalars(inputs)
@@ -379,9 +411,10 @@ class Activation:
     def _signature(self, variant, with_self=False):
         P = inspect.Parameter
         params = [P("self", P.POSITIONAL_ONLY)] if with_self else []
-        if variant == "backward":
+        if variant.startswith("backward"):
             params.append(P("grad_out", P.POSITIONAL_ONLY, annotation="ArrayLike"))
-        params.append(P("z", P.POSITIONAL_ONLY, annotation="ArrayLike"))
+        params.append(P("y" if variant.endswith(_FROM_OUTPUT) else "z", P.POSITIONAL_ONLY,
+                        annotation="ArrayLike"))
         params.append(P("out", P.POSITIONAL_OR_KEYWORD, default=None,
                         annotation="tuple[ndarray | None, ndarray | None] | None"
                         if variant == "value_and_grad" else "ndarray | None"))
@@ -437,6 +470,44 @@ class Activation:
             lines += [">>> g = np.full_like(z, 0.5)",
                       f">>> bool(np.array_equal(fa.{call}(g, z), g * fa.{self.name}.grad(z)))",
                       "True"]
+        return "\n".join(lines) + "\n"
+
+    def _from_output_doc(self, variant):
+        """The numpydoc docstring of grad_from_output or backward_from_output."""
+        base = variant[:-len(_FROM_OUTPUT)]
+        args = "grad_out, z" if base == "backward" else "z"
+        if self.from_output is None:
+            return "\n".join([
+                f"Not available: the derivative of {self.name} is not a function of its output.",
+                "", "Raises", "------", "TypeError",
+                f"    Always; use ``{self.name}.{base}({args})`` with the input z.", ""])
+        call = f"{self.name}.{variant}"
+        lines = [("g'(z)" if base == "grad" else "grad_out * g'(z), fused,")
+                 + " from the output y = g(z), elementwise: exact for the y given (within 2 ulp "
+                 "of g'(g^-1(y))); what y has lost of z is lost (user guide: Derivatives from "
+                 "the output).",
+                 "", "Parameters", "----------"]
+        if base == "backward":
+            lines += ["grad_out : array_like", "    The gradient of the loss with respect to "
+                      "y; broadcasts with y."]
+        lines += ["y : array_like", "    The output y = g(z) of the forward pass.",
+                  "out : ndarray, optional",
+                  "    Where to write the result" + (" (grad_out itself works: in place)."
+                                                     if base == "backward" else ".")]
+        for p in self.params:
+            lines += [f"{p.name} : float, default {p.default!r}", f"    {p.doc}."]
+        lines += ["where, casting, order, dtype, subok, signature", "    As for any numpy ufunc "
+                  f"(the ufunc is ``fastact.ufuncs.{self.from_output.kernel_name}_{base}``).",
+                  "", "Returns", "-------",
+                  f"{_RESULTS[base]} : ndarray, scalar or duck array",
+                  "    float32 for float32 input, float16 for float16, float64 otherwise.", "",
+                  "Examples", "--------", ">>> import numpy as np, fastact as fa",
+                  ">>> z = np.linspace(-4.0, 4.0, 9)", f">>> y = fa.{self.name}(z)"]
+        if base == "grad":
+            lines += [f">>> bool(np.allclose(fa.{call}(y), fa.{self.name}.grad(z)))", "True"]
+        else:
+            lines += [">>> delta = np.full_like(z, 0.5)",
+                      f">>> fa.{call}(delta, y, out=delta) is delta  # in place", "True"]
         return "\n".join(lines) + "\n"
 
     # --- the numpy reference backend, and the Python pool ------------------------------------

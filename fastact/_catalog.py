@@ -39,7 +39,20 @@ def _register(declaration, family):
                             else f"{declaration.name}_{opt}", family, declaration)
                  for opt in choice.options}
     return Activation(declaration.name, forms, params=[Param(**p) for p in declaration.params],
-                      choice=choice, check=declaration.check, doc=declaration.doc)
+                      choice=choice, check=declaration.check, doc=declaration.doc,
+                      from_output=_from_output_form(declaration.name, family),
+                      from_output_check=declaration.from_output_check)
+
+
+def _from_output_form(name, family):
+    """The formula of g'(z) from the output y = g(z), where the family has one
+    (``name_from_output_grad``): a formula whose grad and backward variants are the methods
+    grad_from_output and backward_from_output (its value variant computes the same)."""
+    fn = getattr(family, f"{name}_from_output_grad", None)
+    if fn is None:
+        return None
+    ref = getattr(reference, f"{name}_from_output_grad")
+    return Form(f"{name}_from_output", fn, fn, (ref, ref), memory_bound=True)
 
 
 _ALL = {d.name: _register(d, family) for family in _FAMILIES for d in vars(family).values()

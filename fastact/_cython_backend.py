@@ -17,7 +17,7 @@ def build_loop(form, variant):
     """The loop for an activation ``form`` and ``variant`` (same signature as numba's, plus
     ``nthreads``; by default the loop splits its input across OpenMP threads itself, from
     ``_threads.OPENMP_MIN_SIZE`` elements, when ``loop.openmp``)."""
-    kid = _KERNEL_ID[form.scalar_math[0].__name__]
+    kid = _KERNEL_ID[form.kernel_name]
     apply = _cykernels.apply
     threads = openmp_threads if _cykernels.OPENMP else (lambda n: 1)
     params = _two_params
@@ -46,7 +46,7 @@ def ufunc_loop(form, variant_code, nparams, dtype):
     from ._ufunc import LoopData
 
     sync_ufunc_threads()
-    data = LoopData(chunk=0, kid=_KERNEL_ID[form.scalar_math[0].__name__], variant=variant_code,
+    data = LoopData(chunk=0, kid=_KERNEL_ID[form.kernel_name], variant=variant_code,
                     nparams=nparams)
     return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
 

@@ -325,3 +325,56 @@ def squareplus_grad(z, b):
     s = np.hypot(z, math.sqrt(b))
     pos = np.where(z > 1e150, 1.0, 0.5 + 0.5 * z / s)
     return np.where(z >= 0, pos, (0.25 * b) / s / (0.5 * s - 0.5 * z))
+
+
+# Derivatives from the output y = g(z) (grad_from_output): g'(g^-1(y)) written in y.
+
+def sigmoid_from_output_grad(y):
+    return y * (1.0 - y)
+
+
+def tanh_from_output_grad(y):
+    a = np.abs(y)
+    return (1.0 - a) * (1.0 + a)
+
+
+@_quiet
+def softplus_from_output_grad(y, beta):
+    return np.where(beta * y > 40.0, 1.0, -np.expm1(-beta * y))
+
+
+def relu_from_output_grad(y):
+    return relu_grad(y)
+
+
+def leaky_relu_from_output_grad(y, alpha):
+    return leaky_relu_grad(y, alpha)
+
+
+def hardtanh_from_output_grad(y, min_val, max_val):
+    return hardtanh_grad(y, min_val, max_val)
+
+
+def relu6_from_output_grad(y):
+    return relu6_grad(y)
+
+
+def hardsigmoid_from_output_grad(y):
+    return _nan_or(y, np.where((y > 0.0) & (y < 1.0), 1.0 / 6.0, 0.0))
+
+
+def elu_from_output_grad(y, alpha):
+    return np.where(y > 0.0, 1.0, y + alpha)
+
+
+def selu_from_output_grad(y):
+    # scale * alpha in two parts, so that y + scale * alpha does not lose what cancels
+    return np.where(y > 0.0, SELU_SCALE, (y + SELU_SCALE_ALPHA) + 1.41535193800845e-17)
+
+
+def celu_from_output_grad(y, alpha):
+    return np.where(y > 0.0, 1.0, (alpha + y) / alpha)
+
+
+def softsign_from_output_grad(y):
+    return (1.0 - np.abs(y)) ** 2

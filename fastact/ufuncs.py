@@ -6,6 +6,8 @@ For each formula NAME (every activation; ``gelu_tanh`` is gelu's approximate="ta
 - ``NAME_grad(z, *params) -> dy``
 - ``NAME_value_and_grad(z, *params) -> (y, dy)``, two outputs from one pass
 - ``NAME_backward(grad_out, z, *params) -> out``
+- where g'(z) is a function of the output y = g(z): ``NAME_from_output_grad(y, *params) -> dy``
+  and ``NAME_from_output_backward(grad_out, y, *params) -> out``
 
 Parameters are float64 inputs in the order of the activation's keywords (``leaky_relu(z, 0.2)``
 is ``fa.leaky_relu(z, alpha=0.2)``); they broadcast like any input and are not validated (the
@@ -21,6 +23,10 @@ for _act in activations.values():
     for _form in _act.forms.values():
         for _variant in _ufunc.VARIANTS:
             _INDEX[_form.kernel_name + _ufunc.suffix(_variant)] = (_form, _variant)
+    if _act.from_output is not None:  # sigmoid_from_output_grad, ..._backward
+        for _variant in ("grad", "backward"):
+            _INDEX[_act.from_output.kernel_name + _ufunc.suffix(_variant)] = (_act.from_output,
+                                                                             _variant)
 for _alias, _act in activations.items():  # swish -> silu's ufuncs (named silu...)
     if _alias != _act.name:
         for _variant in _ufunc.VARIANTS:

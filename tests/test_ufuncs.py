@@ -58,9 +58,13 @@ def test_ufuncs_pickle_by_name_and_list_every_formula():
     for variant in VARIANTS:
         uf = fa.sigmoid.ufunc(variant)
         assert pickle.loads(pickle.dumps(uf)) is uf
+    uf = fa.ufuncs.tanh_from_output_backward
+    assert pickle.loads(pickle.dumps(uf)) is uf
     forms = {f.kernel_name for a in fa.activations.values() for f in a.forms.values()}
+    from_output = {a.from_output.kernel_name for a in fa.activations.values() if a.from_output}
     assert set(fa.ufuncs.__all__) == {k + _ufunc.suffix(v) for k in forms | {"swish"}
-                                      for v in VARIANTS}
+                                      for v in VARIANTS} | {
+        k + _ufunc.suffix(v) for k in from_output for v in ("grad", "backward")}
     assert fa.ufuncs.swish_grad is fa.ufuncs.silu_grad
     with pytest.raises(AttributeError):
         fa.ufuncs.sigmoid_hessian

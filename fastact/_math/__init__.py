@@ -31,8 +31,10 @@ def jitable(fn=None, *, returns=1, flags=()):
 class Declaration:
     """An activation as its math module declares it (see ``declare``)."""
 
-    def __init__(self, name, doc, params, choice, check, memory_bound, light_float32):
+    def __init__(self, name, doc, params, choice, check, memory_bound, light_float32,
+                 from_output_check):
         self.name = name
+        self.from_output_check = from_output_check
         self.doc = doc
         self.params = params
         self.choice = choice
@@ -42,16 +44,28 @@ class Declaration:
 
 
 def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
-            light_float32=False):
+            light_float32=False, from_output_check=None):
     """Declare the activation ``name`` whose formulas are ``name`` and ``name_grad`` in the
     declaring module (with a ``choice``, the other options' are ``name_<option>``; optional
-    ``name_f32`` and ``name_f32_grad`` serve float32 arrays).
+    ``name_f32`` and ``name_f32_grad`` serve float32 arrays; an optional
+    ``name_from_output_grad(y, *params)`` is g'(z) as a function of the output y = g(z), for
+    ``grad_from_output`` and ``backward_from_output``).
 
     params: ``param(...)`` each, in the order the formulas take them; check(values, fname):
     validation of the parameters together; memory_bound: a few operations an element (the
-    loops run near memory speed); light_float32: its float32 kernels are that cheap too.
+    loops run near memory speed); light_float32: its float32 kernels are that cheap too;
+    from_output_check(values, fname): the parameters' extra rule for the from-output methods.
     """
-    return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32)
+    return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32,
+                       from_output_check)
+
+
+def alpha_nonnegative(params, fname):
+    """The from-output rule of leaky_relu and elu: with alpha < 0, g(z) > 0 for some z < 0
+    too, so the output no longer tells which piece z was on (PyTorch refuses it as well)."""
+    if params[0] < 0.0:
+        raise ValueError(f"{fname}: alpha must be >= 0 for the derivative from the output, got "
+                         f"{params[0]}; use the derivative from the input z")
 
 
 def param(name, default, doc="", positive=False, nonnegative=False, aliases=(), example=None):

@@ -54,6 +54,13 @@ def squareplus_grad(x, b):
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).
 
+@jitable
+def softsign_from_output_grad(y):
+    """(1 - |y|)^2 (see _math/logistic.py: derivatives from the output)."""
+    d = 1.0 - (-y if y < 0.0 else y)
+    return d * d
+
+
 softsign_activation = declare("softsign", memory_bound=True, doc="""Softsign g(z) = z / (1 + |z|).
 
 g'(z) = 1 / (1 + |z|)^2.

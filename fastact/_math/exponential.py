@@ -6,7 +6,7 @@ its argument by |z/alpha| (PyTorch's celu gradient is off by ~3e-7 relative in f
 reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alpha, selu'(0) =
 scale * alpha, celu'(0) = 1.
 """
-from . import declare, jitable, param
+from . import alpha_nonnegative, declare, jitable, param
 from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2_tail, two_prod
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
@@ -147,10 +147,32 @@ def celu_f32_grad(x, alpha):
     return 1.0 if x > 0.0 else ex
 
 
+# Derivatives from the output y = g(z) (see _math/logistic.py): for z <= 0, g' = y + alpha
+# (scaled for selu and celu); alpha + y is exact where it cancels (Sterbenz).
+
+@jitable
+def elu_from_output_grad(y, alpha):
+    """1 for y > 0, y + alpha for y <= 0 (alpha >= 0: the methods check it)."""
+    return 1.0 if y > 0.0 else y + alpha
+
+
+@jitable
+def selu_from_output_grad(y):
+    """scale for y > 0, y + scale alpha for y <= 0, the constant in double-double."""
+    return _SELU_SCALE[0] if y > 0.0 else (y + _SELU_SCALE_ALPHA[0]) + _SELU_SCALE_ALPHA[1]
+
+
+@jitable
+def celu_from_output_grad(y, alpha):
+    """1 for y > 0, (alpha + y) / alpha for y <= 0."""
+    return 1.0 if y > 0.0 else (alpha + y) / alpha
+
+
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).
 
-elu_activation = declare("elu", light_float32=True, params=(
+elu_activation = declare("elu", light_float32=True, from_output_check=alpha_nonnegative,
+                         params=(
     param("alpha", 1.0, "scale of the negative part", example=0.4),
 ), doc="""ELU g(z) = z for z > 0, alpha (e^z - 1) otherwise (alpha=1.0).
 

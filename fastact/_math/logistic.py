@@ -19,7 +19,7 @@ import math
 
 from . import declare, jitable, param
 from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_square, exp_neg_biased,
-                  exp_neg_biased_parts, exp_reduced, exp_split, fast_two_sum, log1p_unit,
+                  exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit,
                   log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
                   two_sum, unbias, unbias_signed)
 
@@ -489,6 +489,30 @@ def tanhshrink_grad(x):
     th, tl = _tanh_abs_dd(a)
     ph, pl = two_prod(th, th)
     return ph + (pl + 2.0 * th * tl)
+
+
+# Derivatives from the output y = g(z) (NAME_from_output_grad: fastact's grad_from_output and
+# backward_from_output), exact for the y given: within 2 ulp of g'(g^-1(y)).
+
+@jitable
+def sigmoid_from_output_grad(y):
+    """y (1 - y); 1 - y is exact for y >= 1/2."""
+    return y * (1.0 - y)
+
+
+@jitable
+def tanh_from_output_grad(y):
+    """1 - y^2: (1 - |y|)(1 + |y|) for |y| >= 1/2, where 1 - |y| is exact."""
+    a = -y if y < 0.0 else y
+    return mul_add(-y, y, 1.0) if a < 0.5 else (1.0 - a) * (1.0 + a)
+
+
+@jitable
+def softplus_from_output_grad(y, beta):
+    """1 - e^(-beta y), with beta y exact; 1 where e^(-beta y) < 2^-54 (y = inf included)."""
+    h, l = two_prod(beta, y)
+    eh, el = expm1(-h, -l)
+    return 1.0 if h > 40.0 else -(eh + el)
 
 
 # ---- The activations this module defines (fastact._catalog registers them; their

@@ -4,7 +4,7 @@ Kinks follow PyTorch's autograd: relu'(0) = 0, leaky_relu'(0) = alpha.  Comparis
 that NaN falls through to ``x`` and so propagates to values and derivatives (PyTorch's backward
 returns 0 or the slope for NaN; we do not).
 """
-from . import declare, jitable, param
+from . import alpha_nonnegative, declare, jitable, param
 
 
 @jitable
@@ -115,6 +115,40 @@ def check_hardtanh(params, fname):
 
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).
+# Derivatives from the output y = g(z) (see _math/logistic.py): the derivative's own formula,
+# since each piece's output range tells which piece z was on (hardtanh's bounds give 0, as the
+# bounds of z do).
+
+@jitable
+def relu_from_output_grad(y):
+    """1 for y > 0, 0 for y = 0."""
+    return relu_grad(y)
+
+
+@jitable
+def leaky_relu_from_output_grad(y, alpha):
+    """1 for y > 0, alpha for y <= 0 (alpha >= 0: the methods check it)."""
+    return leaky_relu_grad(y, alpha)
+
+
+@jitable
+def hardtanh_from_output_grad(y, min_val, max_val):
+    """1 strictly between the bounds, 0 at them."""
+    return hardtanh_grad(y, min_val, max_val)
+
+
+@jitable
+def relu6_from_output_grad(y):
+    """1 on (0, 6), 0 at 0 and 6."""
+    return hardtanh_grad(y, 0.0, 6.0)
+
+
+@jitable
+def hardsigmoid_from_output_grad(y):
+    """1/6 on (0, 1), 0 at 0 and 1."""
+    return 1.0 / 6.0 if (y > 0.0 and y < 1.0) else (y if y != y else 0.0)
+
+
 
 relu_activation = declare("relu", memory_bound=True, doc="""Rectified linear unit g(z) = max(z, 0).
 
@@ -122,7 +156,8 @@ g'(z) = 1 for z > 0 and 0 for z <= 0: relu'(0) = 0, as in PyTorch and JAX.  NaN 
 value and the derivative (PyTorch's backward gives 0 there).
 """)
 
-leaky_relu_activation = declare("leaky_relu", memory_bound=True, params=(
+leaky_relu_activation = declare(
+    "leaky_relu", memory_bound=True, from_output_check=alpha_nonnegative, params=(
     param("alpha", 0.01, "slope for z <= 0 (PyTorch's negative_slope, also accepted)",
           aliases=("negative_slope",), example=0.2),
 ), doc="""Leaky ReLU g(z) = z for z > 0, alpha * z otherwise (alpha=0.01, PyTorch's default).
