@@ -16,7 +16,10 @@ from pathlib import Path
 
 CYSRC = Path(__file__).resolve().parent
 
-FROM_OUTPUT = "_from_output_grad"  # g' as a function of the output y (fastact._catalog)
+# Formulas of one function, which serves as their value and grad (fastact._catalog): suffix of
+# the function's name -> what the kernel's name leaves out of it.  NAME_from_output_grad: g' as a
+# function of the output y; NAME_grad2: g''.
+SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": ""}
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
 # Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias and
 # polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and Cython then give
@@ -88,7 +91,7 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
     fastact.show_config()."""
     modules = _import_math(root)
     source, declarations, constants, pairs, seen = [], [], [], [], set()
-    from_output = []  # (NAME_from_output_grad, arity): g' from the output (fastact._catalog)
+    single = {}  # kernel name -> (its one function, arity): see SINGLE_FUNCTION
     for name, module in modules.items():
         text = Path(module.__file__).read_text()
         lines = text.splitlines()
@@ -112,10 +115,12 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
                         "@cython.locals(" + ", ".join(f"{v}=bint" for v in fn.c_flags) + ")")
                 declarations.append(f"cdef inline {_c_type(fn.c_returns)} {node.name}({args}) "
                                     "noexcept nogil")
-                if not node.name.startswith("_") and not node.name.endswith("_grad"):
-                    pairs.append((node.name, len(node.args.args) - 1))
-                elif node.name.endswith(FROM_OUTPUT):
-                    from_output.append((node.name, len(node.args.args) - 1))
+                arity = len(node.args.args) - 1
+                ending = next((e for e in SINGLE_FUNCTION if node.name.endswith(e)), None)
+                if ending is not None:
+                    single[node.name.removesuffix(SINGLE_FUNCTION[ending])] = (node.name, arity)
+                elif not node.name.startswith("_") and not node.name.endswith("_grad"):
+                    pairs.append((node.name, arity))
             elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                   and getattr(node.value.func, "id", None) == "declare"):
                 drop.update(span)  # an activation's declaration (fastact._catalog reads it)
@@ -133,8 +138,7 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
         source.append(f"# ---- fastact/_math/{name}.py\n")
         source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
     kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith("_f32")]
-    # the from-output formula NAME_from_output: its one function serves as value and grad
-    kernels += [(n[:-len("_grad")], a) for n, a in from_output]
+    kernels += [(n, a) for n, (_, a) in single.items()]
     operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
     table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "
              "Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc, "
@@ -145,8 +149,8 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
         if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
             table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
                       "        else:", "            " + run.format(n)]
-        elif n + "_grad" in dict(from_output):
-            table.append("        " + run.replace("<void*>{0},", "<void*>{0}_grad,").format(n))
+        elif n in single:  # its one function as value and as grad
+            table.append("        " + run.replace("{0}_grad", "{0}").format(single[n][0]))
         else:
             table.append("        " + run.format(n))
     source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())

@@ -117,12 +117,14 @@ _INT_KINDS = "?bBhHiIlLqQ"  # dtype characters of bools and integers
 _ACCEPTED_CHARS = frozenset("efd?bBhHiIlLqQ")  # float16/32/64, bools, integers (any byte order)
 #: The methods of every activation (after calling it): the last two need a derivative that is a
 #: function of the output (``Activation.from_output``), and raise TypeError otherwise.
-METHODS = ("value", "grad", "value_and_grad", "backward", "grad_from_output",
+METHODS = ("value", "grad", "value_and_grad", "backward", "grad2", "grad_from_output",
            "backward_from_output")
 _FROM_OUTPUT = "_from_output"
-_RESULTS = {"value": "y", "grad": "dy", "value_and_grad": "(y, dy)", "backward": "out"}
+_RESULTS = {"value": "y", "grad": "dy", "value_and_grad": "(y, dy)", "backward": "out",
+            "grad2": "d2y"}
 _WHAT = {"value": "g(z)", "grad": "g'(z)", "value_and_grad": "(g(z), g'(z)), computed in one pass",
-         "backward": "grad_out * g'(z), fused (the backward pass of y = g(z))"}
+         "backward": "grad_out * g'(z), fused (the backward pass of y = g(z))",
+         "grad2": "g''(z), the second derivative"}
 
 
 class Activation:
@@ -135,7 +137,7 @@ class Activation:
     """
 
     def __init__(self, name, forms, params=(), choice=None, check=None, doc="",
-                 from_output=None, from_output_check=None):
+                 from_output=None, from_output_check=None, second=None):
         self.name = self.__name__ = self.__qualname__ = name
         self.__module__ = "fastact"
         self.forms = forms  # {choice option (None without a choice): Form}
@@ -144,6 +146,7 @@ class Activation:
         self._check = check  # cross-parameter validation, check(params_tuple, fname)
         self.from_output = from_output  # Form of g'(z) as a function of y = g(z), or None
         self._from_output_check = from_output_check  # the from-output methods' extra rule
+        self.second = dict(second or {})  # {choice option: Form of g''}, where there is one
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
@@ -162,8 +165,13 @@ class Activation:
             fn.__qualname__ = f"{name}.{variant}"
             fn.__module__ = "fastact"
             fn.__signature__ = self._signature(variant, with_self=True)
-            fn.__doc__ = (self._from_output_doc(variant) if variant.endswith(_FROM_OUTPUT)
-                          else self._method_doc(variant))
+            if variant.endswith(_FROM_OUTPUT):
+                fn.__doc__ = self._from_output_doc(variant)
+            elif variant == "grad2" and not self.second:
+                fn.__doc__ = (f"g''(z): not available for {name} yet.\n\nRaises\n------\n"
+                              "NotImplementedError\n    Always.\n")
+            else:
+                fn.__doc__ = self._method_doc(variant)
             setattr(self, variant, types.MethodType(fn, self))
 
     def __repr__(self):
@@ -261,6 +269,15 @@ class Activation:
             return self._apply("backward", (grad_out, z), out, params,
                                None if form is None else (form, p))
         return self._apply("backward", (grad_out, z), out, params)
+
+    def grad2(self, z: ArrayLike, /, out: np.ndarray | None = None, **params: Any) -> Any:
+        """g''(z), elementwise."""
+        fname = f"{self.name}.grad2"
+        form, values = self._bind(params, fname)
+        second = self.second.get(next(k for k, f in self.forms.items() if f is form))
+        if second is None:
+            raise NotImplementedError(f"{fname}: not available for {form.kernel_name} yet")
+        return self._apply("value", (z,), out, params, (second, values), fname)
 
     def grad_from_output(self, y: ArrayLike, /, out: np.ndarray | None = None,
                          **params: Any) -> Any:
@@ -459,8 +476,9 @@ class Activation:
                       '>>> s = pd.Series([-1.0, 0.0, 2.0], index=["a", "b", "c"])',
                       f">>> list(fa.{call}(s).index)", "['a', 'b', 'c']",
                       f">>> fa.{call}(np.float32(0.5)).dtype", "dtype('float32')"]
-        elif variant == "grad":
-            lines += [f">>> dy = fa.{call}(z)", ">>> dy.shape, dy.dtype",
+        elif variant in ("grad", "grad2"):
+            lines += [f">>> {_RESULTS[variant]} = fa.{call}(z)",
+                      f">>> {_RESULTS[variant]}.shape, {_RESULTS[variant]}.dtype",
                       "((9,), dtype('float64'))"]
         elif variant == "value_and_grad":
             lines += [f">>> y, dy = fa.{call}(z)",

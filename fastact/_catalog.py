@@ -41,7 +41,21 @@ def _register(declaration, family):
     return Activation(declaration.name, forms, params=[Param(**p) for p in declaration.params],
                       choice=choice, check=declaration.check, doc=declaration.doc,
                       from_output=_from_output_form(declaration.name, family),
+                      second=_second_forms(forms, family),
                       from_output_check=declaration.from_output_check)
+
+
+def _second_forms(forms, family):
+    """{option: the formula of g''} for each formula with a ``kernel_grad2`` in the family (a
+    formula whose value variant is g'': the method grad2, the ufunc ``kernel_grad2``)."""
+    found = {}
+    for option, form in forms.items():
+        fn = getattr(family, f"{form.kernel_name}_grad2", None)
+        if fn is not None:
+            ref = getattr(reference, f"{form.kernel_name}_grad2")
+            found[option] = Form(f"{form.kernel_name}_grad2", fn, fn, (ref, ref),
+                                 memory_bound=form.memory_bound)
+    return found
 
 
 def _from_output_form(name, family):

@@ -378,3 +378,87 @@ def celu_from_output_grad(y, alpha):
 
 def softsign_from_output_grad(y):
     return (1.0 - np.abs(y)) ** 2
+
+
+# Second derivatives (grad2).
+
+def sigmoid_grad2(z):
+    return -sigmoid_grad(z) * np.tanh(0.5 * z)
+
+
+def tanh_grad2(z):
+    return -2.0 * np.tanh(z) * tanh_grad(z)
+
+
+@_cancels
+def silu_grad2(z):
+    c = np.clip(z, -1e3, 1e3)
+    return sigmoid_grad(z) * (2.0 - c * np.tanh(0.5 * c))
+
+
+@_quiet
+def softplus_grad2(z, beta):
+    x, x_lo = _two_prod(beta, z)
+    x_lo = np.where(np.isfinite(x), x_lo, 0.0)
+    return beta * sigmoid_grad(x) * (1.0 - x_lo * np.tanh(0.5 * x))  # sigmoid'(x + x_lo)
+
+
+def log_sigmoid_grad2(z):
+    return -sigmoid_grad(z)
+
+
+def tanhshrink_grad2(z):
+    return 2.0 * np.tanh(z) * tanh_grad(z)
+
+
+def _zero_or_nan(z, *params):
+    return _nan_or(z, np.zeros_like(z))
+
+
+relu_grad2 = leaky_relu_grad2 = hardtanh_grad2 = relu6_grad2 = hardsigmoid_grad2 = \
+    softshrink_grad2 = hardshrink_grad2 = _zero_or_nan
+
+
+def hardswish_grad2(z):
+    return _nan_or(z, np.where((z > -3.0) & (z < 3.0), 1.0 / 3.0, 0.0))
+
+
+def elu_grad2(z, alpha):
+    return np.where(z >= 0.0, 0.0, elu_grad(z, alpha))
+
+
+def selu_grad2(z):
+    return np.where(z >= 0.0, 0.0, selu_grad(z))
+
+
+def celu_grad2(z, alpha):
+    return np.where(z >= 0.0, 0.0, celu_grad(z, alpha) / alpha)
+
+
+@_quiet
+def softsign_grad2(z):
+    return -2.0 * np.sign(z) / (1.0 + np.abs(z)) ** 3
+
+
+@_quiet
+def squareplus_grad2(z, b):
+    a = np.abs(z)
+    d = z * z + b
+    return np.where(a > 1e50, 0.5 * b / a / a / a, 0.5 * b / (d * np.sqrt(d)))
+
+
+@_cancels
+@_quiet
+def gelu_grad2(z):
+    return np.where(np.abs(z) > 64.0, 0.0, _phi(z) * (2.0 - z * z))
+
+
+@_cancels
+@_quiet
+def gelu_tanh_grad2(z):
+    a = np.clip(z, -1e10, 1e10)
+    u2, u2_lo = _gelu_tanh_2u(a)
+    du = 2.0 * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
+    d2u = 2.0 * _SQRT_2_OVER_PI * 6 * 0.044715 * a
+    slope_u = sigmoid_grad(u2) * (1.0 - u2_lo * np.tanh(u2 / 2.0))  # sigmoid'(u2 + u2_lo)
+    return slope_u * (2.0 * du + a * d2u - a * du * du * np.tanh(u2 / 2.0))

@@ -1,7 +1,8 @@
 """Scalar kernels for your own numba code: ``fastact.scalar.sigmoid(x)`` inside ``@njit``.
 
 For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)`` and
-``NAME_value_and_grad(x, *params) -> (y, dy)``, with parameters positional in the order of the
+``NAME_value_and_grad(x, *params) -> (y, dy)``, and ``NAME_grad2(x, *params)``, g'' (all but
+mish so far), with parameters positional in the order of the
 activation's keywords, each with its default (``leaky_relu(x)`` is ``leaky_relu(x, 0.01)``).
 They are numba-compiled functions: call them from ``@njit`` code (``parallel=True`` and
 ``prange`` included) or from plain Python.  Inside ``@njit`` code they are inlined (LLVM
@@ -71,10 +72,17 @@ def _build():
             # forceinline: a call per element in the user's loop would block its vectorisation.
             kernels[kname] = _numba_backend.compile_function(py_func, "scalar_" + kname,
                                                              forceinline=True)
+    for act in activations.values():  # NAME_grad2: g''
+        for form in act.second.values():
+            py_func = _value_kernel(form.scalar_math[0], act._defaults)
+            py_func.__doc__ = form.scalar_math[0].__doc__
+            kernels[form.kernel_name] = _numba_backend.compile_function(
+                py_func, "scalar_" + form.kernel_name, forceinline=True)
     for alias, act in activations.items():  # swish -> silu
         if alias != act.name:
-            for suffix in ("", "_grad", "_value_and_grad"):
-                kernels[alias + suffix] = kernels[act.name + suffix]
+            for suffix in ("", "_grad", "_value_and_grad", "_grad2"):
+                if act.name + suffix in kernels:
+                    kernels[alias + suffix] = kernels[act.name + suffix]
     return kernels
 
 
@@ -147,6 +155,7 @@ def cfunc(name, kind="value", dtype="float64"):
         kind "value":          double NAME(double z, double p1, ...)
         kind "grad":           double NAME_grad(double z, double p1, ...)
         kind "value_and_grad": void NAME_value_and_grad(double z, double *y, double *dy, double p1, ...)
+        kind "grad2":          double NAME_grad2(double z, double p1, ...)
 
     Parameters are extra double arguments in the order of the activation's keywords.  With
     dtype="float32", z, the result, y and dy are float (parameters stay double); the value is
@@ -157,14 +166,20 @@ def cfunc(name, kind="value", dtype="float64"):
                   if alias != act.name})  # the aliases fastact.get knows (swish)
     if name not in forms:
         raise ValueError(f"cfunc: unknown kernel {name!r}; valid names: {', '.join(sorted(forms))}")
-    if kind not in ("value", "grad", "value_and_grad"):
-        raise ValueError(f"cfunc: kind must be 'value', 'grad' or 'value_and_grad', got {kind!r}")
+    if kind not in ("value", "grad", "value_and_grad", "grad2"):
+        raise ValueError("cfunc: kind must be 'value', 'grad', 'value_and_grad' or 'grad2', "
+                         f"got {kind!r}")
     if dtype not in _C_TYPES:
         raise ValueError(f"cfunc: dtype must be 'float64' or 'float32', got {dtype!r}")
     key = (name, kind, dtype)
     if key not in _cfuncs:
         act, form = forms[name]
         value, grad = form.scalar_math
+        if kind == "grad2":
+            option = next(k for k, f in act.forms.items() if f is form)
+            if option not in act.second:
+                raise NotImplementedError(f"cfunc: {form.kernel_name} has no grad2 yet")
+            grad = act.second[option].scalar_math[0]
         ntype, ctype, to = _C_TYPES[dtype]
         params = [p.name for p in act.params]
         extra = [numba.float64] * len(params)
@@ -176,7 +191,7 @@ def cfunc(name, kind="value", dtype="float64"):
         else:
             py_func = _c_value(value if kind == "value" else grad, len(params), to)
             sig = ntype(ntype, *extra)
-            suffix = "" if kind == "value" else "_grad"
+            suffix = "" if kind == "value" else "_" + kind
             decl = f"{ctype} {name}{suffix}({ctype} z{cparams})"
         compiled = numba.cfunc(sig, nopython=True, error_model="numpy")(py_func)
         _cfuncs[key] = CKernel(compiled, decl)

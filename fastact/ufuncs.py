@@ -6,6 +6,7 @@ For each formula NAME (every activation; ``gelu_tanh`` is gelu's approximate="ta
 - ``NAME_grad(z, *params) -> dy``
 - ``NAME_value_and_grad(z, *params) -> (y, dy)``, two outputs from one pass
 - ``NAME_backward(grad_out, z, *params) -> out``
+- ``NAME_grad2(z, *params) -> d2y``, g''(z)
 - where g'(z) is a function of the output y = g(z): ``NAME_from_output_grad(y, *params) -> dy``
   and ``NAME_from_output_backward(grad_out, y, *params) -> out``
 
@@ -23,6 +24,8 @@ for _act in activations.values():
     for _form in _act.forms.values():
         for _variant in _ufunc.VARIANTS:
             _INDEX[_form.kernel_name + _ufunc.suffix(_variant)] = (_form, _variant)
+    for _form in _act.second.values():  # sigmoid_grad2, ...: g''
+        _INDEX[_form.kernel_name] = (_form, "value")
     if _act.from_output is not None:  # sigmoid_from_output_grad, ..._backward
         for _variant in ("grad", "backward"):
             _INDEX[_act.from_output.kernel_name + _ufunc.suffix(_variant)] = (_act.from_output,

@@ -14,7 +14,7 @@ def test_docstring_examples_run(name):
     act = fa.get(name)
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     docs = {name: act.__doc__}
-    methods = ("grad", "value_and_grad", "backward") + (
+    methods = ("grad", "value_and_grad", "backward") + (("grad2",) if act.second else ()) + (
         ("grad_from_output", "backward_from_output") if act.from_output else ())
     docs.update({f"{name}.{m}": getattr(act, m).__doc__ for m in methods})
     for where, doc in docs.items():

@@ -16,6 +16,7 @@ PRIMARY = {n for n, a in fa.activations.items() if n == a.name}
 FORMS = {f.kernel_name for a in fa.activations.values() for f in a.forms.values()}
 # the formulas of g' from the output y (grad_from_output, backward_from_output)
 FROM_OUTPUT = {a.from_output.kernel_name for a in fa.activations.values() if a.from_output}
+SECOND = {f.kernel_name for a in fa.activations.values() for f in a.second.values()}  # g''
 
 
 def test_every_declaration_is_registered():
@@ -44,7 +45,7 @@ def test_package_exports():
 def test_ufuncs_and_scalar_kernels_cover_every_formula():
     assert set(fa.ufuncs.__all__) == {n + _ufunc.suffix(v) for n in FORMS | (NAMES - PRIMARY)
                                       for v in _ufunc.VARIANTS} | {
-        n + _ufunc.suffix(v) for n in FROM_OUTPUT for v in ("grad", "backward")}
+        n + _ufunc.suffix(v) for n in FROM_OUTPUT for v in ("grad", "backward")} | SECOND
     from fastact import scalar
 
     for name in FORMS:
@@ -59,7 +60,7 @@ def test_cython_generator_covers_every_formula():
         pytest.skip("the Cython extension is not built here")
     from fastact import _cykernels
 
-    assert set(_cykernels.KERNEL_NAMES) == FORMS | FROM_OUTPUT
+    assert set(_cykernels.KERNEL_NAMES) == FORMS | FROM_OUTPUT | SECOND
 
 
 def test_test_cases_are_derived_from_the_declarations():

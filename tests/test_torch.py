@@ -76,6 +76,49 @@ def test_matches_pytorch_forward_and_autograd(name, kw, tfn):
         assert fa.hardsigmoid.grad(0.5) == 1.0 / 6.0
 
 
+SECOND = [(n, kw, f) for n, kw, f in TORCH if fa.get(n).second and n != "hardsigmoid"]
+
+
+@pytest.mark.parametrize("name,kw,tfn", SECOND, ids=[f"{n}{kw}" for n, kw, _ in SECOND])
+def test_grad2_matches_pytorchs_double_backward(name, kw, tfn):
+    """g'' against torch.autograd.grad with create_graph=True, kinks included (PyTorch has no
+    double backward for hardsigmoid)."""
+    z = np.concatenate([np.linspace(-6, 6, 2401), [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0]])
+    t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(tfn(t).sum(), t, create_graph=True)
+    (g2,) = torch.autograd.grad(g.sum(), t, allow_unused=True)
+    want = np.zeros_like(z) if g2 is None else g2.detach().numpy()
+    got = fa.get(name).grad2(z, **kw)
+    rtol = 1e-10
+    if name == "celu":  # PyTorch's float32 alpha, as for the first derivative above
+        rtol = 1e-10 + 2.0 ** -24 * (3.0 + np.abs(z) / kw.get("alpha", 1.0))
+    assert np.all(np.abs(got - want) <= 1e-14 + rtol * np.abs(want)), name
+
+
+# PyTorch's backward kernels that take the forward output (what a layer that keeps y calls).
+_ATEN = torch.ops.aten
+FROM_OUTPUT_PEERS = [
+    ("sigmoid", {}, lambda g, y: _ATEN.sigmoid_backward(g, y)),
+    ("tanh", {}, lambda g, y: _ATEN.tanh_backward(g, y)),
+    ("relu", {}, lambda g, y: _ATEN.threshold_backward(g, y, 0.0)),
+    ("leaky_relu", {"alpha": 0.2}, lambda g, y: _ATEN.leaky_relu_backward(g, y, 0.2, True)),
+    ("elu", {"alpha": 0.5}, lambda g, y: _ATEN.elu_backward(g, 0.5, 1.0, 1.0, True, y)),
+    ("hardtanh", {}, lambda g, y: _ATEN.hardtanh_backward(g, y, -1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("name,kw,peer", FROM_OUTPUT_PEERS, ids=[p[0] for p in FROM_OUTPUT_PEERS])
+def test_backward_from_output_matches_pytorchs_kernels_on_outputs(name, kw, peer):
+    z = np.concatenate([np.linspace(-6, 6, 2401), [-1.0, 0.0, 1.0]])
+    y = fa.get(name)(z, **kw)
+    g = np.linspace(0.5, 2.0, z.size)
+    want = peer(torch.from_numpy(g), torch.from_numpy(y)).numpy()
+    # tanh: PyTorch's 1 - y*y rounds y*y first, off by up to 2^-53/(1 - y^2) relative
+    rtol = 1e-11 if name == "tanh" else 1e-15
+    np.testing.assert_allclose(fa.get(name).backward_from_output(g, y, **kw), want, rtol=rtol,
+                               atol=0)
+
+
 @pytest.mark.skipif("cython" not in fa.available_backends, reason="Cython extension not built")
 def test_openmp_loops_beside_pytorchs_openmp_runtime():
     """PyTorch ships its own libgomp; the Cython backend's OpenMP loops work in the same process,

@@ -64,7 +64,8 @@ def test_ufuncs_pickle_by_name_and_list_every_formula():
     from_output = {a.from_output.kernel_name for a in fa.activations.values() if a.from_output}
     assert set(fa.ufuncs.__all__) == {k + _ufunc.suffix(v) for k in forms | {"swish"}
                                       for v in VARIANTS} | {
-        k + _ufunc.suffix(v) for k in from_output for v in ("grad", "backward")}
+        k + _ufunc.suffix(v) for k in from_output for v in ("grad", "backward")} | {
+        f.kernel_name for a in fa.activations.values() for f in a.second.values()}
     assert fa.ufuncs.swish_grad is fa.ufuncs.silu_grad
     with pytest.raises(AttributeError):
         fa.ufuncs.sigmoid_hessian

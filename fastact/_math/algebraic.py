@@ -55,6 +55,14 @@ def squareplus_grad(x, b):
 # formulas are the functions NAME and NAME_grad above).
 
 @jitable
+def softsign_grad2(x):
+    """-2 sign(x) / (1 + |x|)^3; -0.0 at x = 0, where the one-sided limits are +-2 (PyTorch)."""
+    r = _inv_one_plus_abs(x)
+    s = 0.0 if x == 0.0 else math.copysign(1.0, x)
+    return -2.0 * s * (r * r * r)
+
+
+@jitable
 def softsign_from_output_grad(y):
     """(1 - |y|)^2 (see _math/logistic.py: derivatives from the output)."""
     d = 1.0 - (-y if y < 0.0 else y)
@@ -74,3 +82,14 @@ squareplus_activation = declare("squareplus", memory_bound=False, params=(
 For z < 0 evaluated as (b/4) / ((sqrt(z^2 + b) - z)/2), which does not cancel.
 g'(z) = (1 + z / sqrt(z^2 + b)) / 2.  b must be > 0.
 """)
+
+
+@jitable
+def squareplus_grad2(x, b):
+    """b / (2 (x^2 + b)^(3/2)); beyond |x| = 1e50, where b no longer matters, b/2 / |x|^3 in
+    three divisions (x^2 + b would overflow the product)."""
+    a = -x if x < 0.0 else x
+    d = mul_add(x, x, b)
+    near = (0.5 * b) / (d * math.sqrt(d))
+    far = ((0.5 * b) / a / a) / a
+    return far if a > 1e50 else near

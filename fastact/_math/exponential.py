@@ -147,6 +147,27 @@ def celu_f32_grad(x, alpha):
     return 1.0 if x > 0.0 else ex
 
 
+# Second derivatives (NAME_grad2): the z < 0 piece's, 0 for z >= 0 (PyTorch's double backward
+# gives 0 at z = 0 too).
+
+@jitable
+def elu_grad2(x, alpha):
+    """alpha e^x for x < 0."""
+    return 0.0 if x >= 0.0 else elu_grad(x, alpha)
+
+
+@jitable
+def selu_grad2(x):
+    """scale alpha e^x for x < 0."""
+    return 0.0 if x >= 0.0 else selu_grad(x)
+
+
+@jitable
+def celu_grad2(x, alpha):
+    """e^(x/alpha) / alpha for x < 0."""
+    return 0.0 if x >= 0.0 else celu_grad(x, alpha) / alpha
+
+
 # Derivatives from the output y = g(z) (see _math/logistic.py): for z <= 0, g' = y + alpha
 # (scaled for selu and celu); alpha + y is exact where it cancels (Sterbenz).
 

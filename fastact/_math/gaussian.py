@@ -16,7 +16,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 from . import choice, declare, jitable
 from ._fp import (INF, dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2,
                   two_prod, two_sum)
-from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled
+from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, tanh
 
 _INV_SQRT2 = 0.7071067811865476
 _INV_SQRT_2PI = (0.3989422804014327, -2.49232720227773e-17)
@@ -168,6 +168,32 @@ def gelu_tanh_grad(x):
     r = scale2(inner, eg) if neg else inner
     # Far out (x^3 overflows) the slope is exactly 0 or 1; NaN falls through to r.
     return (0.0 if x < 0.0 else 1.0) if abs(x) > 1e100 else r
+
+
+# Second derivatives (NAME_grad2: fastact's grad2).  Both cross zero away from 0 (the absolute
+# rule there: within 4 ulp of the largest term).
+
+@jitable
+def gelu_grad2(x):
+    """gelu''(x) = phi(x) (2 - x^2), phi = 2^k (eh + el) / sqrt(2 pi); 2 - x^2 from x^2 in
+    double-double.  x is clamped where phi is 0 anyway (inf gives 0)."""
+    k, eh, el, _ = _gauss_parts(x)
+    a = 64.0 if x > 64.0 else (-64.0 if x < -64.0 else x)
+    sh, sl = two_prod(a, a)
+    return scale2((eh + el) * _INV_SQRT_2PI[0] * ((2.0 - sh) - sl), k)
+
+
+@jitable
+def gelu_tanh_grad2(x):
+    """d/dx [sigmoid(U) + x sigmoid'(U) U'] with U = 2u and sigmoid'' = -sigmoid' tanh(U/2):
+    sigmoid'(U) (2 U' + x U'' - x U'^2 tanh(U/2)), sigmoid'(U) as q 2^e (it may be subnormal).
+    Beyond |x| = 1e10 sigmoid'(U) is 0."""
+    a = 1e10 if x > 1e10 else (-1e10 if x < -1e10 else x)
+    uh, ul = _gelu_tanh_2u(a)
+    q, e = _sigmoid_grad_scaled(uh, ul)
+    du = 2.0 * _SQRT_2_OVER_PI[0] + 6.0 * _GELU_C3[0] * a * a
+    bracket = mul_add(-a * du * du, tanh(0.5 * uh), mul_add(a, 12.0 * _GELU_C3[0] * a, 2.0 * du))
+    return scale2(q * bracket, e)
 
 
 # ---- The activations this module defines (fastact._catalog registers them; their

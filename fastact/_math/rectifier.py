@@ -149,6 +149,54 @@ def hardsigmoid_from_output_grad(y):
     return 1.0 / 6.0 if (y > 0.0 and y < 1.0) else (y if y != y else 0.0)
 
 
+# Second derivatives (NAME_grad2): 0 on every piece, and at the kinks too, as PyTorch's double
+# backward gives them; NaN stays NaN.
+
+@jitable
+def _zero_or_nan(x):
+    return x if x != x else 0.0
+
+
+@jitable
+def relu_grad2(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def leaky_relu_grad2(x, alpha):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardtanh_grad2(x, min_val, max_val):
+    return _zero_or_nan(x)
+
+
+@jitable
+def relu6_grad2(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardsigmoid_grad2(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardswish_grad2(x):
+    """1/3 strictly inside (-3, 3), 0 outside and at +-3 (PyTorch's double backward)."""
+    return 1.0 / 3.0 if (x > -3.0 and x < 3.0) else _zero_or_nan(x)
+
+
+@jitable
+def softshrink_grad2(x, lambd):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardshrink_grad2(x, lambd):
+    return _zero_or_nan(x)
+
 
 relu_activation = declare("relu", memory_bound=True, doc="""Rectified linear unit g(z) = max(z, 0).
 
