@@ -35,8 +35,10 @@ class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
     def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None,
-                 light_single=False):
+                 light_single=False, arg="z", describe=None):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
+        self.arg = arg  # its array argument: z, or y for a formula of the output
+        self.describe = describe or {}  # variant -> (result, what) where not _RESULTS/_WHAT
         self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
         # (value, grad) for float32 arrays: float32 kernels where the family has them
         self.single_math = single_math or self.scalar_math
@@ -53,9 +55,10 @@ class Form:
         """The docstring of this formula's ufunc for ``variant``."""
         code = self.scalar_math[0].__code__
         params = "".join(", " + p for p in code.co_varnames[1:code.co_argcount])
-        inputs = ("grad_out, z" if variant == "backward" else "z") + params
+        inputs = ("grad_out, " if variant == "backward" else "") + self.arg + params
+        result, what = self.describe.get(variant, (_RESULTS[variant], _WHAT[variant]))
         return (f"{self.kernel_name}{_ufunc.suffix(variant)}({inputs}) -> "
-                f"{_RESULTS[variant]}: {_WHAT[variant]}, elementwise (fastact).\n\n"
+                f"{result}: {what}, elementwise (fastact).\n\n"
                 "Parameters are float64 inputs that broadcast; unlike the activation's "
                 "methods, the ufunc does not validate them.")
 

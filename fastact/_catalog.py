@@ -54,7 +54,8 @@ def _second_forms(forms, family):
         if fn is not None:
             ref = getattr(reference, f"{form.kernel_name}_grad2")
             found[option] = Form(f"{form.kernel_name}_grad2", fn, fn, (ref, ref),
-                                 memory_bound=form.memory_bound)
+                                 memory_bound=form.memory_bound,
+                                 describe={"value": ("d2y", "g''(z), the second derivative")})
     return found
 
 
@@ -66,7 +67,9 @@ def _from_output_form(name, family):
     if fn is None:
         return None
     ref = getattr(reference, f"{name}_from_output_grad")
-    return Form(f"{name}_from_output", fn, fn, (ref, ref), memory_bound=True)
+    return Form(f"{name}_from_output", fn, fn, (ref, ref), memory_bound=True, arg="y",
+                describe={"grad": ("dy", "g'(z) from the output y = g(z)"),
+                          "backward": ("out", "grad_out * g'(z) from the output y = g(z)")})
 
 
 _ALL = {d.name: _register(d, family) for family in _FAMILIES for d in vars(family).values()

@@ -171,3 +171,9 @@ def test_scalar_kernels_and_c_pointers():
     assert scalar.cfunc("sigmoid", kind="grad2", dtype="float32").ctypes(40.0) < 0.0
     with pytest.raises(NotImplementedError, match="mish"):
         scalar.cfunc("mish", kind="grad2")
+
+
+def test_the_ufuncs_say_what_they_compute():
+    assert "\nsigmoid_grad2(z) -> d2y: g''(z)" in fa.ufuncs.sigmoid_grad2.__doc__
+    assert ("\nsoftplus_from_output_backward(grad_out, y, beta) -> out: grad_out * g'(z) from "
+            "the output") in fa.ufuncs.softplus_from_output_backward.__doc__
