@@ -105,3 +105,21 @@ cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t
         run_strided(variant, value, grad, arity, n, a, size, b, size, c, size, d, size, p0, p1)
     else:
         run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1)
+
+
+cdef inline void run_single(int variant, void *fn, int arity, Py_ssize_t n, const floating *a,
+                            Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c,
+                            Py_ssize_t sc, double p0, double p1) noexcept nogil:
+    """A formula of one function (g'', g' from the output): only the loops its methods use,
+    map (value, grad: a -> c) and backward ((a, b) = (g, y) -> c), so that the compiler does
+    not build the other copies (value_and_grad is never asked of these formulas)."""
+    cdef Py_ssize_t size = sizeof(floating)
+    if variant == BACKWARD:
+        if sa == size and sb == size and sc == size:
+            backward_loop(fn, arity, n, a, size, b, size, c, size, p0, p1)
+        else:
+            backward_loop(fn, arity, n, a, sa, b, sb, c, sc, p0, p1)
+    elif sa == size and sc == size:
+        map_loop(fn, arity, n, a, size, c, size, p0, p1)
+    else:
+        map_loop(fn, arity, n, a, sa, c, sc, p0, p1)

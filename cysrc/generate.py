@@ -149,8 +149,9 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
         if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
             table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
                       "        else:", "            " + run.format(n)]
-        elif n in single:  # its one function as value and as grad
-            table.append("        " + run.replace("{0}_grad", "{0}").format(single[n][0]))
+        elif n in single:  # its one function, in the loops such formulas use
+            table.append(f"        run_single(variant, <void*>{single[n][0]}, {a}, n, a, sa, b, "
+                         "sb, c, sc, p0, p1)")
         else:
             table.append("        " + run.format(n))
     source.append("# ---- cysrc/loops.py\n" + (CYSRC / "loops.py").read_text())

@@ -149,7 +149,7 @@ class Activation:
         self._check = check  # cross-parameter validation, check(params_tuple, fname)
         self.from_output = from_output  # Form of g'(z) as a function of y = g(z), or None
         self._from_output_check = from_output_check  # the from-output methods' extra rule
-        self.second = dict(second or {})  # {choice option: Form of g''}, where there is one
+        self.second = dict(second or {})  # {choice option: Form of g''}
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
@@ -168,13 +168,8 @@ class Activation:
             fn.__qualname__ = f"{name}.{variant}"
             fn.__module__ = "fastact"
             fn.__signature__ = self._signature(variant, with_self=True)
-            if variant.endswith(_FROM_OUTPUT):
-                fn.__doc__ = self._from_output_doc(variant)
-            elif variant == "grad2" and not self.second:
-                fn.__doc__ = (f"g''(z): not available for {name} yet.\n\nRaises\n------\n"
-                              "NotImplementedError\n    Always.\n")
-            else:
-                fn.__doc__ = self._method_doc(variant)
+            fn.__doc__ = (self._from_output_doc(variant) if variant.endswith(_FROM_OUTPUT)
+                          else self._method_doc(variant))
             setattr(self, variant, types.MethodType(fn, self))
 
     def __repr__(self):
@@ -277,9 +272,7 @@ class Activation:
         """g''(z), elementwise."""
         fname = f"{self.name}.grad2"
         form, values = self._bind(params, fname)
-        second = self.second.get(next(k for k, f in self.forms.items() if f is form))
-        if second is None:
-            raise NotImplementedError(f"{fname}: not available for {form.kernel_name} yet")
+        second = self.second[next(k for k, f in self.forms.items() if f is form)]
         return self._apply("value", (z,), out, params, (second, values), fname)
 
     def grad_from_output(self, y: ArrayLike, /, out: np.ndarray | None = None,

@@ -1,13 +1,14 @@
 """Every activation fastact has, registered from the declarations of its math module.
 
-Adding an activation: write ``name(x, *params)`` and ``name_grad(x, *params)`` in a module of
-``fastact._math`` (marked ``@jitable``) with a ``declare(...)`` beside them (documentation,
-parameters, cost class), and its numpy twin in ``fastact.reference``.  Optionally ``name_f32``
-and ``name_f32_grad``: a cheaper formula for float32 arrays (see ``_math.logistic``).  The
-methods, ufuncs, array loops of both backends, both dtypes, docstrings, ``fastact.scalar``,
-the package's exports, the test suite's cases and PyTorch comparisons and the bench are all
-derived from those; the mpmath definition in tests/test_accuracy.py is the one other place, and
-tests/test_registration.py fails while it is missing.
+Adding an activation: write ``name(x, *params)``, ``name_grad(x, *params)`` and
+``name_grad2(x, *params)`` (g'') in a module of ``fastact._math`` (marked ``@jitable``) with a
+``declare(...)`` beside them (documentation, parameters, cost class), and its numpy twin in
+``fastact.reference``.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
+float32 arrays (see ``_math.logistic``); ``name_from_output_grad``: g' as a function of the
+output.  The methods, ufuncs, array loops of both backends, both dtypes, docstrings,
+``fastact.scalar``, the package's exports, the test suite's cases and PyTorch comparisons and
+the bench are all derived from those; the mpmath definitions in tests/test_accuracy.py are the
+one other place, and tests/test_registration.py fails while they are missing.
 """
 from types import MappingProxyType
 
@@ -46,16 +47,15 @@ def _register(declaration, family):
 
 
 def _second_forms(forms, family):
-    """{option: the formula of g''} for each formula with a ``kernel_grad2`` in the family (a
-    formula whose value variant is g'': the method grad2, the ufunc ``kernel_grad2``)."""
+    """{option: the formula of g''}, from ``kernel_grad2`` beside each formula (a formula whose
+    value variant is g'': the method grad2, the ufunc ``kernel_grad2``)."""
     found = {}
     for option, form in forms.items():
-        fn = getattr(family, f"{form.kernel_name}_grad2", None)
-        if fn is not None:
-            ref = getattr(reference, f"{form.kernel_name}_grad2")
-            found[option] = Form(f"{form.kernel_name}_grad2", fn, fn, (ref, ref),
-                                 memory_bound=form.memory_bound,
-                                 describe={"value": ("d2y", "g''(z), the second derivative")})
+        fn = getattr(family, f"{form.kernel_name}_grad2")
+        ref = getattr(reference, f"{form.kernel_name}_grad2")
+        found[option] = Form(f"{form.kernel_name}_grad2", fn, fn, (ref, ref),
+                             memory_bound=form.memory_bound,
+                             describe={"value": ("d2y", "g''(z), the second derivative")})
     return found
 
 

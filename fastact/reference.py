@@ -462,3 +462,14 @@ def gelu_tanh_grad2(z):
     d2u = 2.0 * _SQRT_2_OVER_PI * 6 * 0.044715 * a
     slope_u = sigmoid_grad(u2) * (1.0 - u2_lo * np.tanh(u2 / 2.0))  # sigmoid'(u2 + u2_lo)
     return slope_u * (2.0 * du + a * d2u - a * du * du * np.tanh(u2 / 2.0))
+
+
+@_cancels
+@_quiet
+def mish_grad2(z):
+    t = np.exp(-np.abs(z))
+    w = t * t + 2.0 * t + 2.0
+    neg = 4.0 * t * (2.0 * (1.0 + t) * w + z * (2.0 + 2.0 * t - 3.0 * t * t - 2.0 * t ** 3)) / w ** 3
+    b = 1.0 + 2.0 * t + 2.0 * t * t
+    pos = 4.0 * t * t * (2.0 * (1.0 + t) * b + z * (2.0 * t ** 3 + 2.0 * t * t - 3.0 * t - 2.0)) / b ** 3
+    return np.where(np.isinf(z), 0.0, np.where(z <= 0.0, neg, pos))

@@ -1,9 +1,9 @@
 """Scalar kernels for your own numba code: ``fastact.scalar.sigmoid(x)`` inside ``@njit``.
 
-For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)`` and
-``NAME_value_and_grad(x, *params) -> (y, dy)``, and ``NAME_grad2(x, *params)``, g'' (all but
-mish so far), with parameters positional in the order of the
-activation's keywords, each with its default (``leaky_relu(x)`` is ``leaky_relu(x, 0.01)``).
+For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)``,
+``NAME_value_and_grad(x, *params) -> (y, dy)`` and ``NAME_grad2(x, *params)`` (g''), with
+parameters positional in the order of the activation's keywords, each with its default
+(``leaky_relu(x)`` is ``leaky_relu(x, 0.01)``).
 They are numba-compiled functions: call them from ``@njit`` code (``parallel=True`` and
 ``prange`` included) or from plain Python.  Inside ``@njit`` code they are inlined (LLVM
 ``alwaysinline``), so the caller's loop vectorises as if the formula were written in it.  They
@@ -81,8 +81,7 @@ def _build():
     for alias, act in activations.items():  # swish -> silu
         if alias != act.name:
             for suffix in ("", "_grad", "_value_and_grad", "_grad2"):
-                if act.name + suffix in kernels:
-                    kernels[alias + suffix] = kernels[act.name + suffix]
+                kernels[alias + suffix] = kernels[act.name + suffix]
     return kernels
 
 
@@ -176,10 +175,7 @@ def cfunc(name, kind="value", dtype="float64"):
         act, form = forms[name]
         value, grad = form.scalar_math
         if kind == "grad2":
-            option = next(k for k, f in act.forms.items() if f is form)
-            if option not in act.second:
-                raise NotImplementedError(f"cfunc: {form.kernel_name} has no grad2 yet")
-            grad = act.second[option].scalar_math[0]
+            grad = act.second[next(k for k, f in act.forms.items() if f is form)].scalar_math[0]
         ntype, ctype, to = _C_TYPES[dtype]
         params = [p.name for p in act.params]
         extra = [numba.float64] * len(params)

@@ -122,6 +122,66 @@ EXACT = {
 }
 
 
+
+def _d2sig(x):
+    # s' (1 - 2s), with 1 - 2s written as -tanh(x/2): 300 bits cannot hold 1 - 2s for tiny x
+    return -_dsig(x) * mpmath.tanh(x / 2)
+
+
+def _d2tanh(x):
+    return -2 * mpmath.tanh(x) * mpmath.sech(x) ** 2
+
+
+def _gelu_tanh_d2(x, scale=False):
+    """(x sigmoid(U))'' with U = 2u(x): sigmoid'(U) (2 U' + x U'') + x U'^2 sigmoid''(U)."""
+    u = _u2(x)
+    du, d2u = _du2(x), 2 * mpmath.sqrt(2 / mpmath.pi) * 6 * M("0.044715") * x
+    terms = [_dsig(u) * 2 * du, _dsig(u) * x * d2u, x * du * du * _d2sig(u)]
+    return max(abs(t) for t in terms) if scale else sum(terms)
+
+
+def _mish_d2(x, scale=False):
+    """(x T)'' = 2 T' + x T'', T = tanh(softplus(x)), T' = sech^2(sp) sigmoid(x)."""
+    sp = mpmath.log1p(mpmath.exp(x))
+    th, s = mpmath.tanh(sp), _sig(x)
+    sech2 = 1 - th * th if abs(x) < 30 else mpmath.sech(sp) ** 2
+    d1 = sech2 * s  # T'
+    d2 = -2 * th * sech2 * s * s + sech2 * _dsig(x)  # T''
+    terms = [2 * d1, x * d2]
+    return max(abs(t) for t in terms) if scale else sum(terms)
+
+
+def _zero(x, kw):
+    return M(0)
+
+
+# The second derivatives (tests/test_grad2.py).  key: the formula's name; value: (g''(x, keywords)
+# by the textbook, the largest term of g'' where it crosses zero away from 0, else None).
+EXACT2 = {
+    "sigmoid": (lambda x, kw: _d2sig(x), None),
+    "tanh": (lambda x, kw: _d2tanh(x), None),
+    "silu": (lambda x, kw: 2 * _dsig(x) + x * _d2sig(x),
+             lambda x, kw: max(abs(2 * _dsig(x)), abs(x * _d2sig(x)))),
+    "softplus": (lambda x, kw: M(kw.get("beta", 1.0)) * _dsig(M(kw.get("beta", 1.0)) * x), None),
+    "log_sigmoid": (lambda x, kw: -_dsig(x), None),
+    "tanhshrink": (lambda x, kw: -_d2tanh(x), None),
+    "relu": (_zero, None), "leaky_relu": (_zero, None), "hardtanh": (_zero, None),
+    "relu6": (_zero, None), "hardsigmoid": (_zero, None), "softshrink": (_zero, None),
+    "hardshrink": (_zero, None),
+    "hardswish": (lambda x, kw: M(1) / 3 if -3 < x < 3 else M(0), None),
+    "elu": (lambda x, kw: M(kw.get("alpha", 1.0)) * mpmath.exp(x) if x < 0 else M(0), None),
+    "selu": (lambda x, kw: _SS * _SA * mpmath.exp(x) if x < 0 else M(0), None),
+    "celu": (lambda x, kw: mpmath.exp(x / M(kw.get("alpha", 1.0))) / M(kw.get("alpha", 1.0))
+             if x < 0 else M(0), None),
+    "softsign": (lambda x, kw: -2 * mpmath.sign(x) / (1 + abs(x)) ** 3, None),
+    "gelu": (lambda x, kw: _phi(x) * (2 - x * x),
+             lambda x, kw: max(2 * _phi(x), x * x * _phi(x))),
+    "gelu_tanh": (lambda x, kw: _gelu_tanh_d2(x), lambda x, kw: _gelu_tanh_d2(x, scale=True)),
+    "mish": (lambda x, kw: _mish_d2(x), lambda x, kw: _mish_d2(x, scale=True)),
+    "squareplus": (lambda x, kw: M(kw.get("b", 4.0)) / (2 * (x * x + M(kw.get("b", 4.0))) ** M(1.5)),
+                   None),
+}
+
 def ulp_of(exact, dtype):
     """The ulp at the exact value: 2^(e - p + 1), with the subnormal floor."""
     info = np.finfo(dtype)

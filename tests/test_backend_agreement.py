@@ -10,6 +10,12 @@ from fastact import _backends
 FORMS = sorted({(act.name, opt, form) for act in fa.activations.values()
                 for opt, form in act.forms.items()}, key=lambda t: (t[0], str(t[1])))
 VARIANTS = {"value": 1, "grad": 1, "value_and_grad": 2, "backward": 1}
+# The one-function formulas with the variants their methods use: g'' (grad2: value) and g' from
+# the output (grad_from_output, backward_from_output: grad, backward).
+SINGLE = sorted({(act.name, form.kernel_name, form, variant) for act in fa.activations.values()
+                 for form, variants in [(f, ("value",)) for f in act.second.values()]
+                 + ([(act.from_output, ("grad", "backward"))] if act.from_output else [])
+                 for variant in variants}, key=lambda t: (t[1], t[3]))
 pytestmark = pytest.mark.skipif(
     not {"numba", "cython"} <= set(fa.available_backends),
     reason="needs both compiled backends (test_backends checks that both are built)")
@@ -50,10 +56,26 @@ def test_numba_and_cython_give_the_same_bits(act_name, option, form, variant, dt
     params = [p.default * 0.75 for p in fa.get(act_name).params]  # not the defaults
     if act_name == "hardtanh":
         params = [-0.75, 1.5]
-    numba_outs = run("numba", form, variant, dtype, params, strided)
-    cython_outs = run("cython", form, variant, dtype, params, strided)
+    assert_same_bits(run("numba", form, variant, dtype, params, strided),
+                     run("cython", form, variant, dtype, params, strided))
+
+
+def assert_same_bits(numba_outs, cython_outs):
     for a, b in zip(numba_outs, cython_outs):
         # Bits, so that -0.0 != 0.0; a NaN's sign bit is not specified by IEEE, so only NaN-ness.
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         ok = ~np.isnan(a)
         np.testing.assert_array_equal(a[ok].view(f"u{a.itemsize}"), b[ok].view(f"u{b.itemsize}"))
+
+
+@pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("act_name, kernel, form, variant", SINGLE,
+                         ids=[f"{k}-{v}" for _, k, _, v in SINGLE])
+def test_second_derivatives_and_from_output_give_the_same_bits(act_name, kernel, form, variant,
+                                                               dtype, strided):
+    params = [p.default * 0.75 for p in fa.get(act_name).params]
+    if act_name == "hardtanh":
+        params = [-0.75, 1.5]
+    assert_same_bits(run("numba", form, variant, dtype, params, strided),
+                     run("cython", form, variant, dtype, params, strided))

@@ -38,3 +38,20 @@ def test_dask_cluster_example():
     res = run("dask_cluster.py", "--n", "200000", "--chunks", "50000")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "identical to the local result: True" in res.stdout
+
+
+@pytest.mark.slow
+def test_pinn_poisson_fits_and_plots(tmp_path):
+    """u_xx through the layers from tanh, tanh', tanh'': the fitted network solves the problem,
+    and matches PyTorch's double backward where PyTorch is installed."""
+    out = tmp_path / "pinn.png"
+    res = run("pinn_poisson.py", "--points", "400", "--hidden", "32", "--out", str(out))
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = dict(line.split(":", 1) for line in res.stdout.splitlines() if ":" in line)
+    assert float(lines["error max |u - sin(pi x)|"]) < 1e-6
+    assert float(lines["residual max |u_xx - f|"]) < 1e-4
+    for line in res.stdout.splitlines():
+        if "autodiff u_xx: max difference" in line:
+            assert float(line.split("difference ")[1].split()[0]) < 1e-12
+    if "matplotlib not installed" not in res.stdout:
+        assert out.read_bytes()[:4] == b"\x89PNG"

@@ -1,66 +1,16 @@
 """Second derivatives: ``f.grad2(z)``, against mpmath (within 4 ulp, tails included; the
 absolute rule near a zero of g'' away from 0), with numpy semantics as for the other methods."""
-import mpmath
 import numpy as np
 import pytest
 
 import fastact as fa
 
 from conftest import CASES, CASE_IDS, DTYPES, LAYOUTS, make_layout, sample
-from test_accuracy import M, _dsig, _du2, _phi, _u2, points, ulp_of
+from test_accuracy import EXACT2, M, _d2sig, _d2tanh, _dsig, points, ulp_of
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on every backend
 
-_SS = M("1.0507009873554804934193349852946")
-_SA = M("1.6732632423543772848170429916717")
 
-
-def _d2sig(x):
-    # s' (1 - 2s), with 1 - 2s written as -tanh(x/2): 300 bits cannot hold 1 - 2s for tiny x
-    return -_dsig(x) * mpmath.tanh(x / 2)
-
-
-def _d2tanh(x):
-    return -2 * mpmath.tanh(x) * mpmath.sech(x) ** 2
-
-
-def _gelu_tanh_d2(x, scale=False):
-    """(x sigmoid(U))'' with U = 2u(x): sigmoid'(U) (2 U' + x U'') + x U'^2 sigmoid''(U)."""
-    u = _u2(x)
-    du, d2u = _du2(x), 2 * mpmath.sqrt(2 / mpmath.pi) * 6 * M("0.044715") * x
-    terms = [_dsig(u) * 2 * du, _dsig(u) * x * d2u, x * du * du * _d2sig(u)]
-    return max(abs(t) for t in terms) if scale else sum(terms)
-
-
-def _zero(x, kw):
-    return M(0)
-
-
-# name -> (g''(x, keywords) by the textbook, the largest term of g'' where it crosses zero away
-# from 0, else None).
-EXACT2 = {
-    "sigmoid": (lambda x, kw: _d2sig(x), None),
-    "tanh": (lambda x, kw: _d2tanh(x), None),
-    "silu": (lambda x, kw: 2 * _dsig(x) + x * _d2sig(x),
-             lambda x, kw: max(abs(2 * _dsig(x)), abs(x * _d2sig(x)))),
-    "softplus": (lambda x, kw: M(kw.get("beta", 1.0)) * _dsig(M(kw.get("beta", 1.0)) * x), None),
-    "log_sigmoid": (lambda x, kw: -_dsig(x), None),
-    "tanhshrink": (lambda x, kw: -_d2tanh(x), None),
-    "relu": (_zero, None), "leaky_relu": (_zero, None), "hardtanh": (_zero, None),
-    "relu6": (_zero, None), "hardsigmoid": (_zero, None), "softshrink": (_zero, None),
-    "hardshrink": (_zero, None),
-    "hardswish": (lambda x, kw: M(1) / 3 if -3 < x < 3 else M(0), None),
-    "elu": (lambda x, kw: M(kw.get("alpha", 1.0)) * mpmath.exp(x) if x < 0 else M(0), None),
-    "selu": (lambda x, kw: _SS * _SA * mpmath.exp(x) if x < 0 else M(0), None),
-    "celu": (lambda x, kw: mpmath.exp(x / M(kw.get("alpha", 1.0))) / M(kw.get("alpha", 1.0))
-             if x < 0 else M(0), None),
-    "softsign": (lambda x, kw: -2 * mpmath.sign(x) / (1 + abs(x)) ** 3, None),
-    "gelu": (lambda x, kw: _phi(x) * (2 - x * x),
-             lambda x, kw: max(2 * _phi(x), x * x * _phi(x))),
-    "gelu_tanh": (lambda x, kw: _gelu_tanh_d2(x), lambda x, kw: _gelu_tanh_d2(x, scale=True)),
-    "squareplus": (lambda x, kw: M(kw.get("b", 4.0)) / (2 * (x * x + M(kw.get("b", 4.0))) ** M(1.5)),
-                   None),
-}
 def kernel(name, kw):
     """The formula ``kw`` picks (gelu's approximate="tanh" is gelu_tanh)."""
     return fa.get(name)._bind(dict(kw), "test")[0].kernel_name
@@ -69,10 +19,10 @@ def kernel(name, kw):
 WITH = [(c, i) for c, i in zip(CASES, CASE_IDS) if kernel(*c) in EXACT2]
 
 
-def test_which_activations_have_it():
-    have = {f.kernel_name.removesuffix("_grad2") for a in set(fa.activations.values())
-            for f in a.second.values()}
-    assert have == set(EXACT2)  # mish: not yet (NotImplementedError, below)
+def test_every_activation_has_it():
+    formulas = {f.kernel_name for a in fa.activations.values() for f in a.forms.values()}
+    assert set(EXACT2) == formulas  # every formula
+    assert all(a.second.keys() == a.forms.keys() for a in fa.activations.values())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -136,11 +86,6 @@ def test_nan_gives_nan_and_the_kinks_follow_pytorch(name):
         assert np.signbit(act.grad2(0.0))
 
 
-def test_not_yet_for_mish():
-    with pytest.raises(NotImplementedError, match=r"mish\.grad2"):
-        fa.mish.grad2(np.ones(2))
-
-
 def test_ufunc_and_dtypes():
     z = sample(np.float64)
     np.testing.assert_array_equal(fa.ufuncs.sigmoid_grad2(z), fa.sigmoid.grad2(z))
@@ -169,8 +114,8 @@ def test_scalar_kernels_and_c_pointers():
     assert kernel.signature == "double leaky_relu_grad2(double z, double alpha)"
     assert kernel.ctypes(-1.0, 0.2) == 0.0
     assert scalar.cfunc("sigmoid", kind="grad2", dtype="float32").ctypes(40.0) < 0.0
-    with pytest.raises(NotImplementedError, match="mish"):
-        scalar.cfunc("mish", kind="grad2")
+    with pytest.raises(ValueError, match="grad2"):
+        scalar.cfunc("mish", kind="grad3")
 
 
 def test_the_ufuncs_say_what_they_compute():

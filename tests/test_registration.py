@@ -75,9 +75,14 @@ def test_test_cases_are_derived_from_the_declarations():
 
 
 def test_every_formula_has_its_mpmath_definition():
-    from test_accuracy import EXACT
+    from test_accuracy import EXACT, EXACT2
 
     assert set(EXACT) >= FORMS  # keys: the formulas' names (plus variants' parameters)
+    assert set(EXACT2) == FORMS  # g''
+
+
+def test_every_formula_has_its_second_derivative():
+    assert SECOND == {f + "_grad2" for f in FORMS}
 
 
 def test_bench_times_every_activation_with_or_without_a_textbook_formula(monkeypatch):
@@ -108,6 +113,11 @@ def thresholded_relu_grad(x, theta):
     return 1.0 if x > theta else (0.0 if x <= theta else x)
 
 
+@jitable
+def thresholded_relu_grad2(x, theta):
+    return x if x != x else 0.0
+
+
 thresholded_relu_activation = declare("thresholded_relu", memory_bound=True, params=(
     param("theta", 1.0, "threshold", example=-0.5),
 ), doc="Thresholded ReLU (Keras): g(z) = z for z > theta, 0 otherwise.")
@@ -120,11 +130,17 @@ def thresholded_relu(z, theta):
 
 def thresholded_relu_grad(z, theta):
     return np.where(z > theta, 1.0, np.where(z <= theta, 0.0, z))
+
+
+def thresholded_relu_grad2(z, theta):
+    return np.where(np.isnan(z), z, 0.0)
 '''
 NEW_EXACT = '''
     "thresholded_relu": ("thresholded_relu", {"theta": -0.5},
                          lambda x: _pw(x > -0.5, x, M(0)), lambda x: _pw(x > -0.5, M(1), M(0)),
                          None, REST),'''
+NEW_EXACT2 = '''
+    "thresholded_relu": (_zero, None),'''
 CHECK_NEW = '''
 import sys
 import numpy as np
@@ -139,6 +155,7 @@ np.testing.assert_array_equal(dy, [0.0, 0.0, 1.0, 1.0, 1.0, np.nan])
 np.testing.assert_array_equal(fa.thresholded_relu(z), [0.0, 0.0, 0.0, 0.0, 3.0, np.nan])
 assert "thresholded_relu" in fa.__all__ and fa.thresholded_relu is fa.activations["thresholded_relu"]
 assert scalar.thresholded_relu(2.0) == 2.0 and scalar.thresholded_relu_grad(0.0, -1.0) == 1.0
+assert scalar.thresholded_relu_grad2(2.0) == 0.0 and fa.thresholded_relu.grad2(np.nan) != 0.0
 assert isinstance(ufuncs.thresholded_relu, np.ufunc) and "thresholded_relu" in ufuncs.__all__
 assert ("thresholded_relu", {}) in CASES and ("thresholded_relu", {"theta": -0.5}) in CASES
 assert "thresholded_relu" in bench.ACTIVATIONS
@@ -159,7 +176,7 @@ def test_adding_an_activation_is_its_math_twin_and_mpmath_definition(tmp_path):
     ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "_cykernels_*")
     shutil.copytree(ROOT / "fastact", tmp_path / "fastact", ignore=ignore)
     (tmp_path / "tests").mkdir()
-    for name in ("conftest.py", "test_accuracy.py", "test_registration.py"):
+    for name in ("conftest.py", "test_accuracy.py", "test_grad2.py", "test_registration.py"):
         shutil.copy(ROOT / "tests" / name, tmp_path / "tests" / name)
     with open(tmp_path / "fastact" / "_math" / "algebraic.py", "a") as f:
         f.write(NEW_MATH)
@@ -185,13 +202,16 @@ def test_adding_an_activation_is_its_math_twin_and_mpmath_definition(tmp_path):
         in res.stdout and res.stdout.count("FAILED") == 1, res.stdout[-3000:]
     accuracy = tmp_path / "tests" / "test_accuracy.py"
     text = accuracy.read_text()
-    end = text.index("\n}\n", text.index("EXACT = {"))  # into the table of definitions
-    accuracy.write_text(text[:end] + NEW_EXACT + text[end:])
+    end = text.index("\n}\n", text.index("EXACT = {"))  # into the tables of definitions
+    text = text[:end] + NEW_EXACT + text[end:]
+    end = text.index("\n}\n", text.index("EXACT2 = {"))
+    accuracy.write_text(text[:end] + NEW_EXACT2 + text[end:])
     res = run(*registration)
     assert res.returncode == 0, res.stdout[-3000:]
     res = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_accuracy.py",
-              "-k", "thresholded_relu")
-    assert res.returncode == 0 and "4 passed" in res.stdout, res.stdout[-3000:]
+              "tests/test_grad2.py", "-k", "thresholded_relu and not layout")
+    assert res.returncode == 0 and "failed" not in res.stdout, res.stdout[-3000:]
+    assert int(res.stdout.split(" passed")[0].split()[-1]) >= 6  # value, grad, g'' x 2 dtypes
     # The Cython generator writes its kernels too (tests/test_wheel.py compiles them).
     sys.path.insert(0, str(ROOT / "cysrc"))
     try:

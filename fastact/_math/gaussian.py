@@ -14,8 +14,8 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 """
 
 from . import choice, declare, jitable
-from ._fp import (INF, dd_div, exp_reduced, fast_two_sum, mul_add, polyval, scale2,
-                  two_prod, two_sum)
+from ._fp import (INF, dd_div, dd_square, exp_reduced, fast_two_sum, mul_add, polyval,
+                  scale2, two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, tanh
 
 _INV_SQRT2 = 0.7071067811865476
@@ -191,8 +191,19 @@ def gelu_tanh_grad2(x):
     a = 1e10 if x > 1e10 else (-1e10 if x < -1e10 else x)
     uh, ul = _gelu_tanh_2u(a)
     q, e = _sigmoid_grad_scaled(uh, ul)
-    du = 2.0 * _SQRT_2_OVER_PI[0] + 6.0 * _GELU_C3[0] * a * a
-    bracket = mul_add(-a * du * du, tanh(0.5 * uh), mul_add(a, 12.0 * _GELU_C3[0] * a, 2.0 * du))
+    # U' = 2 sqrt(2/pi) + 6 c3 x^2 in double-double: for large |x| the term x U'^2 sigmoid''(U)
+    # dominates, and plain doubles would collect U''s rounding twice there (4.9 ulp measured)
+    sh, sl = two_prod(a, a)
+    ch, cl = two_prod(6.0, _GELU_C3[0])
+    th, tl = two_prod(ch, sh)
+    tl += ch * sl + (cl + 6.0 * _GELU_C3[1]) * sh
+    duh, dul = two_sum(2.0 * _SQRT_2_OVER_PI[0], th)
+    duh, dul = fast_two_sum(duh, dul + (2.0 * _SQRT_2_OVER_PI[1] + tl))
+    qh, ql = dd_square(duh, dul)
+    ph, pl = two_prod(a, qh)  # x U'^2 = ph + pl
+    pl += a * ql
+    t = tanh(0.5 * uh)
+    bracket = mul_add(-ph, t, mul_add(-pl, t, mul_add(a, 12.0 * _GELU_C3[0] * a, 2.0 * duh)))
     return scale2(q * bracket, e)
 
 

@@ -551,6 +551,39 @@ def softplus_grad2(x, beta):
     return unbias(biased) * beta if beta > 1.0 else unbias(biased * beta)
 
 
+@jitable(flags=("neg_x",))
+def mish_grad2(x):
+    """mish'' = 2 T' + x T'' with T = tanh(softplus(x)), through t = e^-|x| as ``_mish_parts``:
+    x <= 0 (t = e^x, W = t^2 + 2t + 2):   4t [2(1+t) W + x (2 + 2t - 3t^2 - 2t^3)] / W^3;
+    x > 0 (t = e^-x, B = 1 + 2t + 2t^2): 4t^2 [2(1+t) B + x (2t^3 + 2t^2 - 3t - 2)] / B^3.
+    It crosses zero at x ~ -2.2 and 2.0 (the absolute rule there)."""
+    x = -1e300 if x < -1e300 else (1e300 if x > 1e300 else x)
+    a = -x if x < 0.0 else x
+    k, mh, ml = exp_reduced(-a, 0.0)
+    mant = 1.0 + (mh + ml)  # t / 2^k
+    t = scale2(mant, k if k > -600.0 else -600.0)
+    tt = t * t
+    # x <= 0: W = 2 (1 + f), f = t + t^2/2: W^3 = 8 (1 + f (3 + f (3 + f))) and
+    # 2 (1 + t) W = 4 (1 + (t + f + t f)), each rounded once
+    f = mul_add(0.5 * t, t, t)
+    w3 = 8.0 * mul_add(f, mul_add(f, 3.0 + f, 3.0), 1.0)
+    neg = 4.0 * mant * mul_add(x, mul_add(-2.0 * t, tt, mul_add(-3.0, tt, mul_add(2.0, t, 2.0))),
+                               4.0 * (1.0 + mul_add(t, f, t + f))) / w3
+    # x > 0: B = 1 + e, e = 2t + 2t^2, B^3 = 1 + e (3 + e (3 + e)) rounded once; t^2 =
+    # mant^2 2^(2k) may be subnormal: formed as mant^2 = 1 + m (2 + m) from m = mh + ml, and
+    # scaled once at the end
+    e = mul_add(2.0 * t, t, 2.0 * t)
+    b = 1.0 + e
+    b3 = mul_add(e, mul_add(e, 3.0 + e, 3.0), 1.0)
+    mant2 = mul_add(mh, 2.0 + mh, mul_add(2.0, ml, 1.0))
+    pos = 4.0 * mant2 * mul_add(
+        x, mul_add(2.0 * t, tt, mul_add(2.0, tt, mul_add(-3.0, t, -2.0))),
+        2.0 * (1.0 + t) * b) / b3
+    neg_x = x <= 0.0
+    kk = k if neg_x else 2.0 * k
+    return scale2_tail(neg if neg_x else pos, kk if kk > -2200.0 else -2200.0)
+
+
 @jitable
 def log_sigmoid_grad2(x):
     """log_sigmoid'' = -sigmoid'(x)."""
