@@ -556,7 +556,7 @@ def mish_grad2(x):
     """mish'' = 2 T' + x T'' with T = tanh(softplus(x)), through t = e^-|x| as ``_mish_parts``:
     x <= 0 (t = e^x, W = t^2 + 2t + 2):   4t [2(1+t) W + x (2 + 2t - 3t^2 - 2t^3)] / W^3;
     x > 0 (t = e^-x, B = 1 + 2t + 2t^2): 4t^2 [2(1+t) B + x (2t^3 + 2t^2 - 3t - 2)] / B^3.
-    It crosses zero at x ~ -2.2 and 2.0 (the absolute rule there)."""
+    It crosses zero at x ~ -2.26 and 1.49 (the absolute rule there)."""
     x = -1e300 if x < -1e300 else (1e300 if x > 1e300 else x)
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-a, 0.0)
