@@ -107,6 +107,35 @@ cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t
         run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1)
 
 
+DEF MAP_BLOCK = 256
+
+
+cdef inline void run_map(void *fn, int arity, Py_ssize_t n, const floating *a, Py_ssize_t sa,
+                         floating *c, Py_ssize_t sc, double p0, double p1) noexcept nogil:
+    """A formula whose methods only map a -> c (g'', g'''): one copy of the loop (one call site
+    to inline), contiguous; strided operands are gathered into blocks for it.  Their math is the
+    longest (mish''' alone is ~200 operations): each copy costs build time."""
+    cdef floating ba[MAP_BLOCK]
+    cdef floating bc[MAP_BLOCK]
+    cdef Py_ssize_t size = sizeof(floating), start = 0, m, i
+    cdef bint contiguous = sa == size and sc == size
+    cdef const floating *src
+    cdef floating *dst
+    while start < n:
+        if contiguous:
+            m, src, dst = n, a, c
+        else:
+            m = min(MAP_BLOCK, n - start)
+            for i in range(m):
+                ba[i] = at(a, sa, start + i)[0]
+            src, dst = ba, bc
+        map_loop(fn, arity, m, src, size, dst, size, p0, p1)
+        if not contiguous:
+            for i in range(m):
+                at(c, sc, start + i)[0] = bc[i]
+        start += m
+
+
 cdef inline void run_single(int variant, void *fn, int arity, Py_ssize_t n, const floating *a,
                             Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c,
                             Py_ssize_t sc, double p0, double p1) noexcept nogil:

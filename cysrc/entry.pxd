@@ -202,7 +202,96 @@ cdef inline void ufunc_loop_float32(char **args, const Py_ssize_t *dims, const P
     ufunc_loop(args, dims, steps, <LoopData *>data, <float *>NULL)
 
 
+# ---- derivatives(z, order=2 | 3): one ufunc with 3 or 4 outputs --------------------------------
+# Its ``data`` (mirrored by fastact._ufunc.DerivativesData): the parts' ufunc inner loop,
+# called through its pointer (inlined, it would compile every kernel into this loop again), and
+# the LoopData of the parts, the formula's value_and_grad loop (outputs 0 and 1) and the value
+# loops of its g'' and g''' formulas (outputs 2 and 3).  The parts run one after another on each block of DERIVATIVE_BLOCK
+# elements, copied in first (an output may be z itself), so that z is read from memory once and
+# each output is the separate method's, bit for bit, whatever the backend's loops are.
+ctypedef void (*inner_loop)(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                           void *data) noexcept nogil
+
+ctypedef struct DerivativesData:
+    int order
+    int nparams
+    inner_loop loop  # ufunc_loop_float64 or _float32, called through the pointer: not inlined
+    LoopData *parts[3]
+
+DEF DERIVATIVE_BLOCK = 512
+
+
+cdef inline void derivatives_range(DerivativesData *data, Py_ssize_t lo, Py_ssize_t hi,
+                                   char **args, const Py_ssize_t *steps,
+                                   floating *tag) noexcept nogil:
+    """Elements [lo, hi) of the ufunc's operands (z, the parameters, the outputs)."""
+    cdef floating block[DERIVATIVE_BLOCK]
+    cdef char *part_args[5]  # z, up to two parameters, up to two outputs
+    cdef Py_ssize_t part_steps[5]
+    cdef Py_ssize_t start, m, i
+    cdef int k, j, nparams = data.nparams, first_out = 1 + data.nparams
+    part_args[0] = <char *>block
+    part_steps[0] = sizeof(floating)
+    for start in range(lo, hi, DERIVATIVE_BLOCK):
+        m = min(DERIVATIVE_BLOCK, hi - start)
+        for i in range(m):
+            block[i] = (<floating *>(args[0] + (start + i) * steps[0]))[0]
+        for j in range(nparams):
+            part_args[1 + j] = args[1 + j] + start * steps[1 + j]
+            part_steps[1 + j] = steps[1 + j]
+        for k in range(data.order):
+            # part 0 writes outputs 0 and 1, part k > 0 output k + 1
+            for j in range(2 if k == 0 else 1):
+                part_args[first_out + j] = args[first_out + j + (k + 1 if k else 0)] + \
+                    start * steps[first_out + j + (k + 1 if k else 0)]
+                part_steps[first_out + j] = steps[first_out + j + (k + 1 if k else 0)]
+            data.loop(part_args, &m, part_steps, data.parts[k])
+
+
+cdef inline void derivatives_loop(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                                  DerivativesData *data, floating *tag) noexcept nogil:
+    """numpy's inner loop of a derivatives ufunc: large runs of contiguous arrays with constant
+    parameters split across the OpenMP team, each thread's chunk block by block."""
+    cdef Py_ssize_t n = dims[0], size = sizeof(floating), i
+    cdef int k, j, team, t, nthreads = 1, nout = data.order + 1, first_out = 1 + data.nparams
+    cdef bint plain = steps[0] == size
+    for k in range(data.order):  # numba's loops compile on first use, with the GIL: not in a team
+        if data.parts[k].kid < 0 and data.parts[k].chunk == 0 and not compile_chunk(data.parts[k]):
+            for i in range(n):  # no silent garbage: NaN, next to the printed error
+                for j in range(nout):
+                    (<floating *>(args[first_out + j] + i * steps[first_out + j]))[0] = math.NAN
+            return
+    for k in range(data.nparams):
+        plain = plain and steps[1 + k] == 0
+    for k in range(nout):
+        plain = plain and steps[first_out + k] == size
+    if plain:
+        nthreads = threads_for(n)
+    if nthreads <= 1:
+        derivatives_range(data, 0, n, args, steps, tag)
+    else:
+        with parallel(num_threads=nthreads):
+            team = team_size()
+            t = threadid()
+            derivatives_range(data, chunk_start(n, t, team), chunk_start(n, t + 1, team), args,
+                              steps, tag)
+    clear_fp_flags()
+
+
+cdef inline void derivatives_loop_float64(char **args, const Py_ssize_t *dims,
+                                          const Py_ssize_t *steps, void *data) noexcept nogil:
+    derivatives_loop(args, dims, steps, <DerivativesData *>data, <double *>NULL)
+
+
+cdef inline void derivatives_loop_float32(char **args, const Py_ssize_t *dims,
+                                          const Py_ssize_t *steps, void *data) noexcept nogil:
+    derivatives_loop(args, dims, steps, <DerivativesData *>data, <float *>NULL)
+
+
 cpdef size_t ufunc_loop_address(int double_precision)
+
+
+cpdef size_t derivatives_loop_address(int double_precision)
 
 
 cpdef void set_thread_policy(int max_threads, Py_ssize_t min_split)

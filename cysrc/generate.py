@@ -18,8 +18,9 @@ CYSRC = Path(__file__).resolve().parent
 
 # Formulas of one function, which serves as their value and grad (fastact._catalog): suffix of
 # the function's name -> what the kernel's name leaves out of it.  NAME_from_output_grad: g' as a
-# function of the output y; NAME_grad2: g''.
-SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": ""}
+# function of the output y; NAME_grad2, NAME_grad3: g'', g'''.
+SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": "", "_grad3": ""}
+MAP_ONLY = ("_grad2", "_grad3")  # their formulas' methods only map z -> result (run_map)
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
 # Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias and
 # polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and Cython then give
@@ -149,6 +150,8 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
         if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
             table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
                       "        else:", "            " + run.format(n)]
+        elif n in single and single[n][0].endswith(MAP_ONLY):  # the higher derivatives: map only
+            table.append(f"        run_map(<void*>{single[n][0]}, {a}, n, a, sa, c, sc, p0, p1)")
         elif n in single:  # its one function, in the loops such formulas use
             table.append(f"        run_single(variant, <void*>{single[n][0]}, {a}, n, a, sa, b, "
                          "sb, c, sc, p0, p1)")

@@ -21,6 +21,14 @@ def ufunc_loop_address(double_precision):
     return cython.cast(cython.size_t, cython.address(ufunc_loop_float32))
 
 
+def derivatives_loop_address(double_precision):
+    """The address of the numpy ufunc inner loop of derivatives ufuncs (float64, else float32);
+    its ``data`` is a DerivativesData (cysrc/entry.pxd)."""
+    if double_precision:
+        return cython.cast(cython.size_t, cython.address(derivatives_loop_float64))
+    return cython.cast(cython.size_t, cython.address(derivatives_loop_float32))
+
+
 def set_thread_policy(max_threads, min_split):
     """The thread count the ufunc loops use from ``min_split`` contiguous elements."""
     set_policy(max_threads, min_split)

@@ -32,13 +32,13 @@ def features(x, w1, b1, w2, b2):
     """The last hidden layer h2 and its first and second derivatives in x, (n, hidden) each:
     a = W h + b carries (a, a', a''); h = g(a) gives h' = g'(a) a' and h'' = g''(a) a'^2 + g'(a) a''."""
     a1 = x[:, None] * w1 + b1                  # a1' = w1, a1'' = 0
-    h1, g1 = fa.tanh.value_and_grad(a1)        # tanh and tanh' in one pass
+    h1, g1, s1 = fa.tanh.derivatives(a1)       # tanh, tanh', tanh'' in one pass
     d1 = g1 * w1
-    dd1 = fa.tanh.grad2(a1) * (w1 * w1)
+    dd1 = s1 * (w1 * w1)
     a2, da2, dda2 = h1 @ w2 + b2, d1 @ w2, dd1 @ w2
-    h2, g2 = fa.tanh.value_and_grad(a2)
+    h2, g2, s2 = fa.tanh.derivatives(a2)
     d2 = g2 * da2
-    dd2 = fa.tanh.grad2(a2) * (da2 * da2) + g2 * dda2
+    dd2 = s2 * (da2 * da2) + g2 * dda2
     return h2, d2, dd2
 
 

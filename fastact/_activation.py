@@ -40,6 +40,7 @@ class Form:
         self.arg = arg  # its array argument: z, or y for a formula of the output
         self.describe = describe or {}  # variant -> (result, what) where not _RESULTS/_WHAT
         self.scalar_math = (value, grad)  # plain-Python scalar functions, compiled by numba
+        self.higher = {}  # 2, 3 -> the formula of g'', g''' (set by fastact._catalog)
         # (value, grad) for float32 arrays: float32 kernels where the family has them
         self.single_math = single_math or self.scalar_math
         self.reference = reference  # (value, grad) in plain numpy
@@ -120,14 +121,20 @@ _INT_KINDS = "?bBhHiIlLqQ"  # dtype characters of bools and integers
 _ACCEPTED_CHARS = frozenset("efd?bBhHiIlLqQ")  # float16/32/64, bools, integers (any byte order)
 #: The methods of every activation (after calling it): the last two need a derivative that is a
 #: function of the output (``Activation.from_output``), and raise TypeError otherwise.
-METHODS = ("value", "grad", "value_and_grad", "backward", "grad2", "grad_from_output",
-           "backward_from_output")
+METHODS = ("value", "grad", "value_and_grad", "backward", "grad2", "derivatives",
+           "grad_from_output", "backward_from_output")
 _FROM_OUTPUT = "_from_output"
 _RESULTS = {"value": "y", "grad": "dy", "value_and_grad": "(y, dy)", "backward": "out",
-            "grad2": "d2y"}
+            "grad2": "d2y", "derivatives": "(y, dy, d2y) or (y, dy, d2y, d3y)"}
 _WHAT = {"value": "g(z)", "grad": "g'(z)", "value_and_grad": "(g(z), g'(z)), computed in one pass",
          "backward": "grad_out * g'(z), fused (the backward pass of y = g(z))",
-         "grad2": "g''(z), the second derivative"}
+         "grad2": "g''(z), the second derivative",
+         "derivatives": "(g(z), g'(z), g''(z)), and g'''(z) with order=3, computed in one pass"}
+_ORDERS = (1, 2, 3)
+# the ufuncs behind derivatives(z, order=2 | 3)
+_RESULTS.update(derivatives2="(y, dy, d2y)", derivatives3="(y, dy, d2y, d3y)")
+_WHAT.update(derivatives2="(g(z), g'(z), g''(z)), computed in one pass",
+             derivatives3="(g(z), g'(z), g''(z), g'''(z)), computed in one pass")
 
 
 class Activation:
@@ -140,7 +147,7 @@ class Activation:
     """
 
     def __init__(self, name, forms, params=(), choice=None, check=None, doc="",
-                 from_output=None, from_output_check=None, second=None):
+                 from_output=None, from_output_check=None, second=None, third=None):
         self.name = self.__name__ = self.__qualname__ = name
         self.__module__ = "fastact"
         self.forms = forms  # {choice option (None without a choice): Form}
@@ -150,6 +157,7 @@ class Activation:
         self.from_output = from_output  # Form of g'(z) as a function of y = g(z), or None
         self._from_output_check = from_output_check  # the from-output methods' extra rule
         self.second = dict(second or {})  # {choice option: Form of g''}
+        self.third = dict(third or {})  # {choice option: Form of g'''}
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords
@@ -272,8 +280,25 @@ class Activation:
         """g''(z), elementwise."""
         fname = f"{self.name}.grad2"
         form, values = self._bind(params, fname)
-        second = self.second[next(k for k, f in self.forms.items() if f is form)]
-        return self._apply("value", (z,), out, params, (second, values), fname)
+        return self._apply("value", (z,), out, params, (form.higher[2], values), fname)
+
+    def derivatives(self, z: ArrayLike, /, order: int = 2,
+                    out: tuple[np.ndarray | None, ...] | None = None, **params: Any) -> tuple:
+        """(g(z), g'(z), g''(z)) in one pass over z; order=3 adds g'''(z), order=1 is
+        value_and_grad.  ``out``: a tuple of order + 1 distinct arrays (or None each)."""
+        fname = f"{self.name}.derivatives"
+        if type(order) is not int and not isinstance(order, np.integer) or isinstance(order, bool):
+            raise TypeError(f"{fname}: order must be an integer (1, 2 or 3), got "
+                            f"{type(order).__name__}")
+        if order not in _ORDERS:
+            raise ValueError(f"{fname}: order must be 1, 2 or 3, got {order}")
+        if order == 1:
+            return self._apply("value_and_grad", (z,), out, params, None, fname)
+        variant = f"derivatives{order}"
+        form, values = self._bind(params, fname)
+        if _ufunc.ufunc(form, variant) is None or (not params and _pool_sized((z,))):
+            return self._derivatives_composed(order, form, values, z, out, params, fname)
+        return self._apply(variant, (z,), out, params, (form, values), fname)
 
     def grad_from_output(self, y: ArrayLike, /, out: np.ndarray | None = None,
                          **params: Any) -> Any:
@@ -291,9 +316,10 @@ class Activation:
         the activation's parameters, as float64 operands in declaration order, which broadcast
         like any input and are not validated (``fa.leaky_relu.ufunc("grad")(z, 0.2)``)."""
         fname = f"{self.name}.ufunc"
-        if variant not in _ufunc.VARIANTS:
+        if variant not in _ufunc.VARIANTS + _ufunc.DERIVATIVES:
             raise ValueError(f"{fname}: variant must be one of "
-                             f"{', '.join(map(repr, _ufunc.VARIANTS))}, got {variant!r}")
+                             f"{', '.join(map(repr, _ufunc.VARIANTS + _ufunc.DERIVATIVES))}, "
+                             f"got {variant!r}")
         extra = set(choice) - ({self.choice.name} if self.choice else set())
         if extra:
             raise TypeError(f"{fname}() got unexpected keyword argument(s) "
@@ -316,6 +342,24 @@ class Activation:
             found = self._ufuncs[variant] = (_backends.name,
                                              _ufunc.ufunc(self._default_form, variant))
         return found[1]
+
+    def _derivatives_composed(self, order, form, values, z, out, kwargs, fname):
+        """derivatives() where there is no fused ufunc (the numpy backend, numba without the
+        Cython extension) or the Python pool splits the work: one method call per output, the
+        same loops and bits, in order + 1 passes over z."""
+        if out is not None:
+            _checked_out(out, f"derivatives{order}", self.name, fname)
+            if isinstance(z, np.ndarray) and any(
+                    isinstance(o, np.ndarray) and may_overlap(o, z) for o in out):
+                z = z.copy()  # an output may be z itself: the later passes read z
+        outs = [None] * (order + 1) if out is None else list(out)
+        pair = None if out is None else (outs[0], outs[1])
+        results = list(self._apply("value_and_grad", (z,), pair, dict(kwargs), (form, values),
+                                   fname))
+        for k in range(2, order + 1):
+            results.append(self._apply("value", (z,), outs[k], dict(kwargs),
+                                       (form.higher[k], values), fname))
+        return tuple(results)
 
     def _from_output(self, variant, inputs, out, params):
         fname = f"{self.name}.{variant}{_FROM_OUTPUT}"
@@ -381,10 +425,10 @@ class Activation:
         if any(_dask.is_dask(x) for x in inputs):
             if out is not None:
                 raise TypeError(f"{fname}: out= is not supported for dask arrays (results are lazy)")
-            if variant == "value_and_grad":  # dask declines ufuncs with two outputs
-                return _dask.value_and_grad(self, inputs[0], form, params, kwargs)
-        elif variant == "value_and_grad" and _dask.is_lazy_xarray(inputs[0]):
-            return _dask.value_and_grad(self, inputs[0], form, params, kwargs)
+            if _nout(variant) > 1:  # dask declines ufuncs with several outputs
+                return _dask.several_outputs(self, variant, inputs[0], form, params, kwargs)
+        elif _nout(variant) > 1 and _dask.is_lazy_xarray(inputs[0]):
+            return _dask.several_outputs(self, variant, inputs[0], form, params, kwargs)
         any_int, halves, others = False, 0, 0
         for x in inputs:
             char = _dtype_of(x)
@@ -400,14 +444,14 @@ class Activation:
             dtype = kwargs.pop("dtype")
             n_arrays = len(inputs)
             kwargs["signature"] = ((dtype,) * n_arrays + (_F64,) * len(params)
-                                   + (dtype,) * (2 if variant == "value_and_grad" else 1))
+                                   + (dtype,) * _nout(variant))
         try:
             result = uf(*inputs, *params, **kwargs)
         except ValueError as exc:
             if "could not be broadcast" not in str(exc):
                 raise
             shapes = [f"{arg} with shape {np.shape(x)}" for arg, x in zip(names, inputs)]
-            if variant == "value_and_grad" and out is not None:
+            if _nout(variant) > 1 and out is not None:
                 shapes += [f"out[{i}] with shape {np.shape(o)}" for i, o in enumerate(out)
                            if o is not None]
             elif out is not None:
@@ -416,7 +460,7 @@ class Activation:
                              ) from None
         if half and out is None and not kwargs.keys() & {"dtype", "signature"}:
             # float16 in: computed in float32 (the loop numpy picks), returned as float16
-            if variant == "value_and_grad":
+            if _nout(variant) > 1:
                 return tuple(r.astype(_F16) for r in result)
             return result.astype(_F16)
         return result
@@ -428,16 +472,20 @@ class Activation:
             params.append(P("grad_out", P.POSITIONAL_ONLY, annotation="ArrayLike"))
         params.append(P("y" if variant.endswith(_FROM_OUTPUT) else "z", P.POSITIONAL_ONLY,
                         annotation="ArrayLike"))
+        if variant == "derivatives":
+            params.append(P("order", P.POSITIONAL_OR_KEYWORD, default=2, annotation="int"))
+        several = variant in ("value_and_grad", "derivatives")
         params.append(P("out", P.POSITIONAL_OR_KEYWORD, default=None,
-                        annotation="tuple[ndarray | None, ndarray | None] | None"
-                        if variant == "value_and_grad" else "ndarray | None"))
+                        annotation="tuple[ndarray | None, ...] | None" if several
+                        else "ndarray | None"))
         params += [P(p.name, P.KEYWORD_ONLY, default=p.default, annotation="float")
                    for p in self.params]
         if self.choice:
             params.append(P(self.choice.name, P.KEYWORD_ONLY, default=self.choice.default,
                             annotation="str"))
-        params += [P(k, P.KEYWORD_ONLY, default=v) for k, v in _UFUNC_KEYWORDS.items()]
-        returns = "tuple[ndarray, ndarray]" if variant == "value_and_grad" else "ndarray"
+        params += [P(k, P.KEYWORD_ONLY, default=v) for k, v in _UFUNC_KEYWORDS.items()
+                   if k != "order" or variant != "derivatives"]  # there, order is the derivative's
+        returns = "tuple[ndarray, ...]" if several else "ndarray"
         return inspect.Signature(params, return_annotation=returns)
 
     def _method_doc(self, variant):
@@ -449,22 +497,35 @@ class Activation:
             lines += ["grad_out : array_like", "    The gradient of the loss with respect to "
                       "g(z); broadcasts with z."]
         lines += ["z : array_like", "    The input: an array, a scalar, or a duck array "
-                  "(pandas, xarray, dask, ...).",
-                  "out : " + ("pair of ndarray or None, optional" if variant == "value_and_grad"
-                              else "ndarray, optional"),
-                  "    Where to write the result" + ("s (two distinct arrays)."
-                                                     if variant == "value_and_grad" else ".")]
+                  "(pandas, xarray, dask, ...)."]
+        if variant == "derivatives":
+            lines += ["order : {1, 2, 3}, default 2", "    The highest derivative: 2 gives "
+                      "(g, g', g''), 3 adds g''', 1 is value_and_grad.",
+                      "out : tuple of order + 1 ndarray or None, optional",
+                      "    Where to write the results (distinct arrays); each equals the "
+                      "separate method's bit for bit."]
+        else:
+            lines += ["out : " + ("pair of ndarray or None, optional"
+                                  if variant == "value_and_grad" else "ndarray, optional"),
+                      "    Where to write the result" + ("s (two distinct arrays)."
+                                                         if variant == "value_and_grad" else ".")]
         for p in self.params:
             lines += [f"{p.name} : float, default {p.default!r}", f"    {p.doc}."]
         if self.choice:
             lines += [f"{self.choice.name} : {{{', '.join(map(repr, self.choice.options))}}}, "
                       f"default {self.choice.default!r}", f"    {self.choice.doc}."]
-        lines += ["where, casting, order, dtype, subok, signature", "    As for any numpy ufunc "
-                  f"(the ufunc is ``fastact.ufuncs.{self._default_form.kernel_name}"
-                  f"{_ufunc.suffix(variant)}``).", "", "Returns", "-------",
-                  f"{_RESULTS[variant]} : ndarray, scalar or duck array"
-                  + (" (a pair)" if variant == "value_and_grad" else ""),
-                  "    float32 for float32 input, float16 for float16, float64 otherwise.", "",
+        kernel = self._default_form.kernel_name
+        if variant == "derivatives":  # ``order`` is the derivative's here, not the layout's
+            lines += ["where, casting, dtype, subok, signature", "    As for any numpy ufunc "
+                      f"(the ufuncs are ``fastact.ufuncs.{kernel}_derivatives2`` and "
+                      f"``{kernel}_derivatives3``).", "", "Returns", "-------",
+                      f"{_RESULTS[variant]} : a tuple of ndarrays, scalars or duck arrays"]
+        else:
+            lines += ["where, casting, order, dtype, subok, signature", "    As for any numpy "
+                      f"ufunc (the ufunc is ``fastact.ufuncs.{kernel}{_ufunc.suffix(variant)}``).",
+                      "", "Returns", "-------", f"{_RESULTS[variant]} : ndarray, scalar or duck "
+                      "array" + (" (a pair)" if variant == "value_and_grad" else "")]
+        lines += ["    float32 for float32 input, float16 for float16, float64 otherwise.", "",
                   "Examples", "--------", ">>> import numpy as np, fastact as fa",
                   ">>> z = np.linspace(-4.0, 4.0, 9)"]
         if variant == "value":
@@ -480,6 +541,9 @@ class Activation:
             lines += [f">>> y, dy = fa.{call}(z)",
                       f">>> bool(np.array_equal(y, fa.{self.name}(z)) and "
                       f"np.array_equal(dy, fa.{self.name}.grad(z)))", "True"]
+        elif variant == "derivatives":
+            lines += [f">>> y, dy, d2y, d3y = fa.{call}(z, order=3)",
+                      f">>> bool(np.array_equal(d2y, fa.{self.name}.grad2(z)))", "True"]
         else:
             lines += [">>> g = np.full_like(z, 0.5)",
                       f">>> bool(np.array_equal(fa.{call}(g, z), g * fa.{self.name}.grad(z)))",
@@ -644,19 +708,30 @@ def _checked_input(x, arg, fname):
     return x
 
 
+def _nout(variant):
+    """How many outputs the ufunc of ``variant`` has."""
+    return _ufunc.operand_counts(variant, 0)[1]
+
+
 def _checked_out(out, variant, name, fname):
     """``out`` as the ufunc takes it; TypeError/ValueError naming it for what cannot be one."""
-    if variant == "value_and_grad":
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise TypeError(f"{fname}: out must be a pair (y, dy) of arrays, "
-                            f"got {type(out).__name__}")
+    n = _nout(variant)
+    if n > 1:
+        if not isinstance(out, (tuple, list)) or len(out) != n:
+            what = "a pair (y, dy)" if n == 2 else f"a tuple of {n}"
+            raise TypeError(f"{fname}: out must be {what} of arrays, "
+                            f"got {type(out).__name__}" + (f" of {len(out)}" if isinstance(
+                                out, (tuple, list)) else ""))
         for i, o in enumerate(out):
             if o is not None and not hasattr(o, "__array_ufunc__"):
                 raise TypeError(f"{fname}: out[{i}] must be an array, got {type(o).__name__}")
-        y, dy = out
-        if (isinstance(y, np.ndarray) and isinstance(dy, np.ndarray) and may_overlap(y, dy)
-                and _overlap(y, dy)):
-            raise ValueError(f"{fname}: out[0] and out[1] overlap; they must be distinct arrays")
+        for i in range(n):
+            for j in range(i + 1, n):
+                a, b = out[i], out[j]
+                if (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                        and may_overlap(a, b) and _overlap(a, b)):
+                    raise ValueError(f"{fname}: out[{i}] and out[{j}] overlap; they must be "
+                                     "distinct arrays")
         return tuple(out)
     if isinstance(out, tuple) and len(out) == 1:
         out = out[0]

@@ -1,7 +1,7 @@
 """Every activation fastact has, registered from the declarations of its math module.
 
-Adding an activation: write ``name(x, *params)``, ``name_grad(x, *params)`` and
-``name_grad2(x, *params)`` (g'') in a module of ``fastact._math`` (marked ``@jitable``) with a
+Adding an activation: write ``name(x, *params)``, ``name_grad(x, *params)``,
+``name_grad2(x, *params)`` (g'') and ``name_grad3(x, *params)`` (g''') in a module of ``fastact._math`` (marked ``@jitable``) with a
 ``declare(...)`` beside them (documentation, parameters, cost class), and its numpy twin in
 ``fastact.reference``.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
 float32 arrays (see ``_math.logistic``); ``name_from_output_grad``: g' as a function of the
@@ -42,20 +42,27 @@ def _register(declaration, family):
     return Activation(declaration.name, forms, params=[Param(**p) for p in declaration.params],
                       choice=choice, check=declaration.check, doc=declaration.doc,
                       from_output=_from_output_form(declaration.name, family),
-                      second=_second_forms(forms, family),
+                      second=_higher_forms(forms, family, 2),
+                      third=_higher_forms(forms, family, 3),
                       from_output_check=declaration.from_output_check)
 
 
-def _second_forms(forms, family):
-    """{option: the formula of g''}, from ``kernel_grad2`` beside each formula (a formula whose
-    value variant is g'': the method grad2, the ufunc ``kernel_grad2``)."""
+_HIGHER = {2: ("d2y", "g''(z), the second derivative"),
+           3: ("d3y", "g'''(z), the third derivative")}
+
+
+def _higher_forms(forms, family, order):
+    """{option: the formula of g'' (order 2) or g''' (order 3)}, from ``kernel_grad2`` /
+    ``kernel_grad3`` beside each formula: a formula whose value variant is that derivative (the
+    ufuncs ``kernel_grad2``, ``kernel_grad3``; the method grad2, and derivatives(z, order=...)).
+    Each base formula keeps its own in ``form.higher[order]``."""
     found = {}
     for option, form in forms.items():
-        fn = getattr(family, f"{form.kernel_name}_grad2")
-        ref = getattr(reference, f"{form.kernel_name}_grad2")
-        found[option] = Form(f"{form.kernel_name}_grad2", fn, fn, (ref, ref),
-                             memory_bound=form.memory_bound,
-                             describe={"value": ("d2y", "g''(z), the second derivative")})
+        name = f"{form.kernel_name}_grad{order}"
+        fn, ref = getattr(family, name), getattr(reference, name)
+        found[option] = form.higher[order] = Form(
+            name, fn, fn, (ref, ref), memory_bound=form.memory_bound,
+            describe={"value": _HIGHER[order]})
     return found
 
 

@@ -16,6 +16,7 @@ _compiled = importlib.import_module(f"{__package__}.{_cpu.MODULE_PREFIX}{TARGET}
 
 apply = _compiled.apply
 ufunc_loop_address = _compiled.ufunc_loop_address
+derivatives_loop_address = _compiled.derivatives_loop_address
 set_thread_policy = _compiled.set_thread_policy
 value_and_grad_into = _compiled.value_and_grad_into
 KERNEL_NAMES = _compiled.KERNEL_NAMES

@@ -30,6 +30,8 @@ import numpy as np
 from . import _backends
 
 VARIANTS = ("value", "grad", "value_and_grad", "backward")
+# derivatives(z, order=2 | 3): (g, g', g'') and (g, g', g'', g'''), from the loops of the parts
+DERIVATIVES = ("derivatives2", "derivatives3")
 _VARIANT_CODES = {v: i for i, v in enumerate(VARIANTS)}  # cysrc/_cykernels.pxd: Variant
 _LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the order numpy tries them in
 
@@ -40,12 +42,21 @@ class LoopData(ctypes.Structure):
                 ("nparams", ctypes.c_int), ("compile", ctypes.py_object)]
 
 
+class DerivativesData(ctypes.Structure):
+    """The ``data`` of a derivatives inner loop (cysrc/entry.pxd: DerivativesData): the
+    LoopData of its parts, the formula's value_and_grad, then the value of g'' (and g''')."""
+    _fields_ = [("order", ctypes.c_int), ("nparams", ctypes.c_int), ("loop", ctypes.c_void_p),
+                ("parts", ctypes.c_void_p * 3)]
+
+
 def suffix(variant):
     return "" if variant == "value" else "_" + variant
 
 
 def operand_counts(variant, nparams):
     """(nin, nout) of the ufunc of ``variant`` for a formula with ``nparams`` parameters."""
+    if variant in DERIVATIVES:
+        return 1 + nparams, 1 + int(variant[-1])
     return (2 if variant == "backward" else 1) + nparams, 2 if variant == "value_and_grad" else 1
 
 
@@ -172,6 +183,8 @@ def ufunc(form, variant):
             _usable[key[0]] = _has_ufuncs(key[0])
         if not _usable[key[0]]:
             return None
+        if variant in DERIVATIVES:
+            return _derivatives_ufunc(key, form, int(variant[-1]))
         with _lock:
             found = _made.get(key)
             if found is None:
@@ -180,6 +193,43 @@ def ufunc(form, variant):
                 loops = _made_loops[key] = _loops(form, variant)
                 found = make_ufunc(name, form.ufunc_doc(variant), nin, nout, loops)
                 _made[key] = found
+    return found
+
+
+def _parts(form, order):
+    """(formula, variant) of each part of derivatives of ``order``."""
+    return [(form, "value_and_grad")] + [(form.higher[k], "value") for k in range(2, order + 1)]
+
+
+def _derivatives_ufunc(key, form, order):
+    """The ufunc of derivatives(z, order=``order``): its inner loop (cysrc/entry.pxd:
+    derivatives_loop) runs the parts' own inner loops block by block, so every output is the
+    separate method's bit for bit, and z is read from memory once.  None without the Cython
+    extension (the method then calls the parts one after another)."""
+    if "cython" not in _backends.available():
+        return None
+    from . import _cykernels as extension
+
+    for part in _parts(form, order):
+        ufunc(*part)  # made first: their loops' data is what this loop runs
+    with _lock:
+        found = _made.get(key)
+        if found is None:
+            nparams = _nparams(form)
+            loops = []
+            for i, dtype in enumerate(_LOOP_DTYPES):
+                data = DerivativesData(order=order, nparams=nparams,
+                                       loop=extension.ufunc_loop_address(dtype.itemsize == 8))
+                for j, (part_form, part_variant) in enumerate(_parts(form, order)):
+                    part_loop = _made_loops[(key[0], part_form, part_variant)][i]
+                    assert part_loop[0] == dtype
+                    data.parts[j] = ctypes.addressof(part_loop[2])
+                loops.append((dtype, extension.derivatives_loop_address(dtype.itemsize == 8),
+                              data))
+            _made_loops[key] = loops
+            nin, nout = operand_counts(key[2], nparams)
+            found = _made[key] = make_ufunc(form.kernel_name + suffix(key[2]),
+                                            form.ufunc_doc(key[2]), nin, nout, loops)
     return found
 
 

@@ -6,6 +6,11 @@ side by side in one run.  Results are medians of repeated runs; timings on a bus
 noisy, so compare ratios, not absolute times.  With ``--peers``, each peer library is timed in a
 process of its own, on the same inputs and thread count: in one process, PyTorch's OpenMP threads
 and fastact's compete, and the figures would depend on the order.
+
+``--variant derivatives`` times ``derivatives(z, order=2)`` (g, g', g'' into preallocated
+buffers) instead, next to the numpy reference formulas of the three, and with ``--peers`` next to
+PyTorch's double backward (``torch.autograd.grad`` with ``create_graph=True``) and JAX's jitted
+``jvp`` of ``jvp``, where installed.
 """
 import argparse
 import importlib.util
@@ -174,6 +179,22 @@ def naive(name):
 
 
 CORE = ("sigmoid", "tanh", "relu", "leaky_relu")
+VARIANTS = ("value_and_grad", "derivatives")
+
+
+def naive_derivatives(name):
+    """``run(z) -> (g, g', g'')`` from fastact.reference's numpy twins (there is no textbook
+    numpy formulation of g'' to compare with)."""
+    act = fa.get(name)
+    form = act._default_form
+    value, grad = form.reference
+    second = form.higher[2].reference[0]
+    defaults = [p.default for p in act.params]
+
+    def run(z):
+        z64 = np.asarray(z, dtype=np.float64)
+        return value(z64, *defaults), grad(z64, *defaults), second(z64, *defaults)
+    return run
 
 
 # --- peers: the libraries people would otherwise use (optional; a missing one is skipped) ---
@@ -303,6 +324,80 @@ def _peer_numba_libm(name, z, y, dy):
     return lambda: loop(z, y, dy)
 
 
+_TORCH_NAMES = {"log_sigmoid": "logsigmoid"}
+
+
+def _torch_function(name):
+    """PyTorch's function of the activation at fastact's defaults, or None."""
+    import torch
+    import torch.nn.functional as F
+
+    act = fa.get(name)
+    found = getattr(torch, name, None) if name in ("sigmoid", "tanh") else \
+        getattr(F, _TORCH_NAMES.get(name, name), None)
+    if found is None:
+        return None
+    keywords = {p.aliases[0] if p.aliases else p.name: p.default for p in act.params}
+    if name == "softplus":
+        keywords["threshold"] = 1e9  # PyTorch's switch to z at beta z > 20: off here
+    return lambda x: found(x, **keywords)
+
+
+def _peer_torch_double_backward(name, z):
+    """(g, g', g'') by PyTorch's autograd: backward with create_graph=True, then again."""
+    import torch
+
+    torch.set_num_threads(fa.get_num_threads())
+    fn = _torch_function(name)
+    if fn is None:
+        return None
+    x = torch.from_numpy(z).requires_grad_()
+    ones = torch.ones_like(x)
+
+    def run():
+        y = fn(x)
+        dy, = torch.autograd.grad(y, x, ones, create_graph=True)
+        d2y, = torch.autograd.grad(dy, x, ones)
+        return y, dy, d2y
+    return run
+
+
+_JAX_NAMES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
+              "softsign": "soft_sign"}
+
+
+def _peer_jax_jvp_of_jvp(name, z):
+    """(g, g', g'') from JAX: jax.jvp of jax.jvp along ones, jitted, float64 where z is."""
+    import jax
+
+    if z.dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    fn = {"tanh": jnp.tanh}.get(name) or getattr(jax.nn, _JAX_NAMES.get(name, name), None)
+    if fn is None:
+        return None
+    act = fa.get(name)
+    keywords = {p.name: p.default for p in act.params if p.name in ("alpha", "b")}
+    if name == "gelu":
+        keywords["approximate"] = False  # fastact's default is the exact GELU, as PyTorch's
+
+    def first(x):
+        return jax.jvp(lambda v: fn(v, **keywords), (x,), (jnp.ones_like(x),))
+
+    @jax.jit
+    def derivatives(x):
+        (y, dy), (_, d2y) = jax.jvp(first, (x,), (jnp.ones_like(x),))
+        return y, dy, d2y
+
+    x = jnp.asarray(z)
+    return lambda: jax.block_until_ready(derivatives(x))
+
+
+#: derivatives peers: factory(name, z) -> run() computing (g, g', g''), or None
+DERIVATIVE_PEERS = {"torch": _peer_torch_double_backward, "jax": _peer_jax_jvp_of_jvp}
+
+
 def _floor(name, z, y, dy):
     """Memory floor: reading one array and writing two moves 3n elements; np.copyto of 1.5n
     elements moves the same bytes (one thread, no arithmetic)."""
@@ -315,11 +410,11 @@ PEERS = {"scipy": _peer_scipy, "numexpr": _peer_numexpr, "torch": _peer_torch,
          "numba+libm": _peer_numba_libm, "copy floor": _floor}
 
 
-def available_peers():
+def available_peers(variant="value_and_grad"):
     found = {}
-    for peer, factory in PEERS.items():
+    for peer, factory in (PEERS if variant == "value_and_grad" else DERIVATIVE_PEERS).items():
         module = {"scipy": "scipy", "numexpr": "numexpr", "torch": "torch",
-                  "numba+libm": "numba"}.get(peer)
+                  "numba+libm": "numba", "jax": "jax"}.get(peer)
         if module is None or importlib.util.find_spec(module) is not None:
             found[peer] = factory
     return found
@@ -366,7 +461,7 @@ def warm_allocator():
     del block
 
 
-def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
+def run(names, sizes, dtype, repeats=5, progress=True, peers=None, variant="value_and_grad"):
     """Measure every (activation, size); returns a list of result rows (dicts)."""
     peers = peers or {}
     warm_allocator()
@@ -377,17 +472,23 @@ def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
             _progress(i, total, f"{name} n={n:,}")
         act = fa.get(name)
         z = inputs(n, dtype)
-        y, dy = np.empty_like(z), np.empty_like(z)
-        naive_run = naive(name)
-        t_fast = median_time(lambda: act.value_and_grad(z, out=(y, dy)), repeats)
-        t_naive = median_time(lambda: naive_run(z, y, dy), repeats)
+        y, dy, d2y = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+        if variant == "derivatives":
+            naive_run = naive_derivatives(name)
+            t_fast = median_time(lambda: act.derivatives(z, out=(y, dy, d2y)), repeats)
+            t_naive = median_time(lambda: naive_run(z), repeats)
+        else:
+            naive_run = naive(name)
+            t_fast = median_time(lambda: act.value_and_grad(z, out=(y, dy)), repeats)
+            t_naive = median_time(lambda: naive_run(z, y, dy), repeats)
         rows.append({"activation": name, "n": n, "dtype": np.dtype(dtype).name,
                      "fastact_ns": t_fast / n * 1e9, "numpy_ns": t_naive / n * 1e9,
                      "speedup": t_naive / t_fast, "peers_ns": {}})
     for j, peer in enumerate(peers):
         if progress:
             _progress(total, total, f"peer {peer} ({j + 1}/{len(peers)})")
-        for (name, n), ns in time_peer_in_subprocess(peer, names, sizes, dtype, repeats).items():
+        for (name, n), ns in time_peer_in_subprocess(peer, names, sizes, dtype, repeats,
+                                                      variant).items():
             next(r for r in rows if r["activation"] == name and r["n"] == n)["peers_ns"][peer] = ns
     if progress:
         _progress(total, total, "done")
@@ -395,7 +496,7 @@ def run(names, sizes, dtype, repeats=5, progress=True, peers=None):
     return rows
 
 
-def time_peer(peer, names, sizes, dtype, repeats):
+def time_peer(peer, names, sizes, dtype, repeats, variant="value_and_grad"):
     """{(activation, n): ns/element} of one peer, in this process, on ``run``'s inputs."""
     warm_allocator()
     out = {}
@@ -403,18 +504,20 @@ def time_peer(peer, names, sizes, dtype, repeats):
         for n in sizes:
             z = inputs(n, dtype)
             y, dy = np.empty_like(z), np.empty_like(z)
-            fn = PEERS[peer](name, z, y, dy)
+            fn = (PEERS[peer](name, z, y, dy) if variant == "value_and_grad"
+                  else DERIVATIVE_PEERS[peer](name, z))
             if fn is not None:
                 out[(name, n)] = median_time(fn, repeats) / n * 1e9
     return out
 
 
-def time_peer_in_subprocess(peer, names, sizes, dtype, repeats):
+def time_peer_in_subprocess(peer, names, sizes, dtype, repeats, variant="value_and_grad"):
     """``time_peer`` in a fresh interpreter with this process's thread count (see the module
     docstring for why)."""
     cmd = [sys.executable, "-m", "fastact.bench", "--peer-worker", peer, "--threads",
            str(fa.get_num_threads()), "--activations", ",".join(names), "--sizes",
-           ",".join(map(str, sizes)), "--dtype", np.dtype(dtype).name, "--repeats", str(repeats)]
+           ",".join(map(str, sizes)), "--dtype", np.dtype(dtype).name, "--repeats", str(repeats),
+           "--variant", variant]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return {(name, n): ns for name, n, ns in json.loads(res.stdout)}
 
@@ -426,8 +529,9 @@ def _progress(done, total, label):
     sys.stderr.flush()
 
 
-def format_table(rows):
-    peers = sorted({p for r in rows for p in r.get("peers_ns", {})}, key=list(PEERS).index)
+def format_table(rows, variant="value_and_grad"):
+    order = list(PEERS) + list(DERIVATIVE_PEERS)
+    peers = sorted({p for r in rows for p in r.get("peers_ns", {})}, key=order.index)
     head = f"{'activation':<12} {'dtype':<8} {'n':>11} {'fastact ns/el':>14} " \
            f"{'numpy ns/el':>12} {'speed-up':>9}" + "".join(f" {p:>11}" for p in peers)
     lines = [head, "-" * len(head)]
@@ -437,7 +541,11 @@ def format_table(rows):
             for p in peers)
         lines.append(f"{r['activation']:<12} {r['dtype']:<8} {r['n']:>11,} {r['fastact_ns']:>14.2f} "
                      f"{r['numpy_ns']:>12.2f} {r['speedup']:>8.1f}x" + cells)
-    if peers:
+    if peers and variant == "derivatives":
+        lines.append("peer columns: ns/element of (g, g', g''): torch: autograd's double "
+                     "backward (create_graph=True); jax: jitted jvp of jvp (each allocates its "
+                     "outputs; fastact writes into preallocated buffers)")
+    elif peers:
         lines.append("peer columns: ns/element of the same work (value and derivative into "
                      "preallocated buffers); 'copy floor': np.copyto of the same bytes (1.5n "
                      "elements: one read and two writes of n)")
@@ -530,14 +638,17 @@ def main(argv=None):
                         help="also time fresh interpreters: import numba, import fastact, "
                              "first call")
     parser.add_argument("--threads", type=int, help="thread count (default: fastact's, all cores)")
-    parser.add_argument("--peer-worker", metavar="PEER", choices=list(PEERS),
+    parser.add_argument("--variant", choices=VARIANTS, default="value_and_grad",
+                        help="what to time: value_and_grad (default), or derivatives "
+                             "(g, g', g'' in one pass)")
+    parser.add_argument("--peer-worker", metavar="PEER", choices=list(PEERS) + ["jax"],
                         help=argparse.SUPPRESS)  # internal: time one peer, print JSON
     args = parser.parse_args(argv)
     if args.threads is not None:
         fa.set_num_threads(args.threads)
     if args.peer_worker:
         times = time_peer(args.peer_worker, args.activations, args.sizes, np.dtype(args.dtype),
-                          args.repeats)
+                          args.repeats, args.variant)
         print(json.dumps([[name, n, ns] for (name, n), ns in times.items()]))
         return 0
     if args.backend:
@@ -547,17 +658,21 @@ def main(argv=None):
             parser.error(str(exc))
     if args.activations == ["core"]:
         args.activations = list(CORE)
-    if "gelu" in args.activations and importlib.util.find_spec("scipy") is None:
+    if ("gelu" in args.activations and importlib.util.find_spec("scipy") is None
+            and args.variant == "value_and_grad"):
         args.activations.remove("gelu")  # its naive form needs scipy's erf
         print("(gelu skipped: its naive numpy form needs scipy.special.erf)", file=sys.stderr)
     unknown = [a for a in args.activations if a not in fa.activations]
     if unknown:
         parser.error(f"unknown activation {', '.join(unknown)}; choose from "
                      f"{', '.join(fa.activations)}")
-    peers = available_peers() if args.peers else None
-    rows = run(args.activations, args.sizes, np.dtype(args.dtype), args.repeats, peers=peers)
-    print(f"fastact {fa.__version__} value_and_grad vs naive numpy ({machine()})")
-    print(format_table(rows))
+    peers = available_peers(args.variant) if args.peers else None
+    rows = run(args.activations, args.sizes, np.dtype(args.dtype), args.repeats, peers=peers,
+               variant=args.variant)
+    what = ("derivatives(order=2) vs numpy's reference formulas" if args.variant == "derivatives"
+            else "value_and_grad vs naive numpy")
+    print(f"fastact {fa.__version__} {what} ({machine()})")
+    print(format_table(rows, args.variant))
     result = {"machine": machine(), "rows": rows}
     if args.cold_start:
         result["cold_start_s"] = cold_start()

@@ -473,3 +473,94 @@ def mish_grad2(z):
     b = 1.0 + 2.0 * t + 2.0 * t * t
     pos = 4.0 * t * t * (2.0 * (1.0 + t) * b + z * (2.0 * t ** 3 + 2.0 * t * t - 3.0 * t - 2.0)) / b ** 3
     return np.where(np.isinf(z), 0.0, np.where(z <= 0.0, neg, pos))
+
+
+# Third derivatives (derivatives(z, order=3)).
+
+@_cancels
+def sigmoid_grad3(z):
+    d = sigmoid_grad(z)
+    return d * (1.0 - 6.0 * d)
+
+
+@_cancels
+def tanh_grad3(z):
+    d = tanh_grad(z)
+    return 2.0 * d * (2.0 - 3.0 * d)
+
+
+@_cancels
+def silu_grad3(z):
+    c = np.clip(z, -1e3, 1e3)
+    d = sigmoid_grad(z)
+    return d * (c * (1.0 - 6.0 * d) - 3.0 * np.tanh(0.5 * c))
+
+
+@_quiet
+def softplus_grad3(z, beta):
+    x = beta * z
+    return -beta * beta * sigmoid_grad(x) * np.tanh(0.5 * x)
+
+
+def log_sigmoid_grad3(z):
+    return -sigmoid_grad2(z)
+
+
+@_cancels
+def tanhshrink_grad3(z):
+    return -tanh_grad3(z)
+
+
+relu_grad3 = leaky_relu_grad3 = hardtanh_grad3 = relu6_grad3 = hardsigmoid_grad3 = \
+    hardswish_grad3 = softshrink_grad3 = hardshrink_grad3 = _zero_or_nan
+elu_grad3 = elu_grad2
+selu_grad3 = selu_grad2
+
+
+def celu_grad3(z, alpha):
+    return np.where(z >= 0.0, 0.0, celu_grad(z, alpha) / alpha / alpha)
+
+
+@_quiet
+def softsign_grad3(z):
+    return np.where(z == 0.0, 0.0, 6.0 / (1.0 + np.abs(z)) ** 4)
+
+
+@_quiet
+def squareplus_grad3(z, b):
+    a = np.abs(z)
+    d = z * z + b
+    return np.where(a > 1e50, -1.5 * b / a / a / a / z, -1.5 * b * z / (d * d * np.sqrt(d)))
+
+
+@_quiet
+def gelu_grad3(z):
+    a = np.clip(z, -64.0, 64.0)
+    return np.where(np.abs(z) > 64.0, 0.0, _phi(z) * a * (a - 2.0) * (a + 2.0))
+
+
+@_cancels
+@_quiet
+def gelu_tanh_grad3(z):
+    a = np.clip(z, -1e10, 1e10)
+    u2, _ = _gelu_tanh_2u(a)
+    c = _SQRT_2_OVER_PI * 0.044715
+    du = 2.0 * _SQRT_2_OVER_PI + 6.0 * c * a * a
+    s1 = sigmoid_grad(u2)
+    t = np.tanh(u2 / 2.0)
+    return s1 * (48.0 * c * a - 3.0 * t * du * (du + 12.0 * c * a * a) + a * du ** 3 * (1.0 - 6.0 * s1))
+
+
+@_cancels
+@_quiet
+def mish_grad3(z):
+    t = np.exp(-np.abs(z))
+    w = t * t + 2.0 * t + 2.0
+    p = 2.0 + 2.0 * t - 3.0 * t ** 2 - 2.0 * t ** 3
+    q = 4.0 - 32.0 * t ** 2 - 24.0 * t ** 3 + 5.0 * t ** 4 + 4.0 * t ** 5
+    neg = 4.0 * t * (3.0 * p * w + z * q) / w ** 4
+    b = 1.0 + 2.0 * t + 2.0 * t * t
+    r = 2.0 + 3.0 * t - 2.0 * t ** 2 - 2.0 * t ** 3
+    s = 4.0 + 5.0 * t - 24.0 * t ** 2 - 32.0 * t ** 3 + 4.0 * t ** 5
+    pos = 4.0 * t * t * (z * s - 3.0 * r * b) / b ** 4
+    return np.where(np.isinf(z), 0.0, np.where(z <= 0.0, neg, pos))

@@ -1,7 +1,8 @@
 """Scalar kernels for your own numba code: ``fastact.scalar.sigmoid(x)`` inside ``@njit``.
 
 For each activation NAME there are ``NAME(x, *params)``, ``NAME_grad(x, *params)``,
-``NAME_value_and_grad(x, *params) -> (y, dy)`` and ``NAME_grad2(x, *params)`` (g''), with
+``NAME_value_and_grad(x, *params) -> (y, dy)``, ``NAME_grad2(x, *params)`` (g''),
+``NAME_grad3(x, *params)`` (g''') and ``NAME_derivatives(x, *params) -> (y, dy, d2y, d3y)``, with
 parameters positional in the order of the activation's keywords, each with its default
 (``leaky_relu(x)`` is ``leaky_relu(x, 0.01)``).
 They are numba-compiled functions: call them from ``@njit`` code (``parallel=True`` and
@@ -53,6 +54,24 @@ def _value_and_grad_kernel(value, grad, defaults):
     return kernel
 
 
+def _derivatives_kernel(fns, defaults):
+    """(g, g', g'', g''') in one call: inlined into the caller, which keeps what it uses."""
+    value, grad, grad2, grad3 = fns
+    if not defaults:
+        def kernel(x):
+            x = as_double(x)
+            return value(x), grad(x), grad2(x), grad3(x)
+    elif len(defaults) == 1:
+        def kernel(x, p0=defaults[0]):
+            x = as_double(x)
+            return value(x, p0), grad(x, p0), grad2(x, p0), grad3(x, p0)
+    else:
+        def kernel(x, p0=defaults[0], p1=defaults[1]):
+            x = as_double(x)
+            return value(x, p0, p1), grad(x, p0, p1), grad2(x, p0, p1), grad3(x, p0, p1)
+    return kernel
+
+
 def _build():
     with _lock:
         if _numba_backend._fingerprint is None:
@@ -67,20 +86,24 @@ def _build():
             (name + "_grad", _value_kernel(grad, defaults), grad.__doc__),
             (name + "_value_and_grad", _value_and_grad_kernel(value, grad, defaults),
              f"({name}(x), {name}_grad(x)) in one call."),
+            (name + "_derivatives", _derivatives_kernel(
+                (value, grad, form.higher[2].scalar_math[0], form.higher[3].scalar_math[0]),
+                defaults), f"({name}(x), {name}_grad(x), {name}_grad2(x), {name}_grad3(x)) in "
+                           "one call."),
         ):
             py_func.__doc__ = doc
             # forceinline: a call per element in the user's loop would block its vectorisation.
             kernels[kname] = _numba_backend.compile_function(py_func, "scalar_" + kname,
                                                              forceinline=True)
-    for act in activations.values():  # NAME_grad2: g''
-        for form in act.second.values():
+    for act in activations.values():  # NAME_grad2, NAME_grad3: g'', g'''
+        for form in list(act.second.values()) + list(act.third.values()):
             py_func = _value_kernel(form.scalar_math[0], act._defaults)
             py_func.__doc__ = form.scalar_math[0].__doc__
             kernels[form.kernel_name] = _numba_backend.compile_function(
                 py_func, "scalar_" + form.kernel_name, forceinline=True)
     for alias, act in activations.items():  # swish -> silu
         if alias != act.name:
-            for suffix in ("", "_grad", "_value_and_grad", "_grad2"):
+            for suffix in ("", "_grad", "_value_and_grad", "_grad2", "_grad3", "_derivatives"):
                 kernels[alias + suffix] = kernels[act.name + suffix]
     return kernels
 
@@ -155,6 +178,7 @@ def cfunc(name, kind="value", dtype="float64"):
         kind "grad":           double NAME_grad(double z, double p1, ...)
         kind "value_and_grad": void NAME_value_and_grad(double z, double *y, double *dy, double p1, ...)
         kind "grad2":          double NAME_grad2(double z, double p1, ...)
+        kind "grad3":          double NAME_grad3(double z, double p1, ...)
 
     Parameters are extra double arguments in the order of the activation's keywords.  With
     dtype="float32", z, the result, y and dy are float (parameters stay double); the value is
@@ -165,17 +189,17 @@ def cfunc(name, kind="value", dtype="float64"):
                   if alias != act.name})  # the aliases fastact.get knows (swish)
     if name not in forms:
         raise ValueError(f"cfunc: unknown kernel {name!r}; valid names: {', '.join(sorted(forms))}")
-    if kind not in ("value", "grad", "value_and_grad", "grad2"):
-        raise ValueError("cfunc: kind must be 'value', 'grad', 'value_and_grad' or 'grad2', "
-                         f"got {kind!r}")
+    if kind not in ("value", "grad", "value_and_grad", "grad2", "grad3"):
+        raise ValueError("cfunc: kind must be 'value', 'grad', 'value_and_grad', 'grad2' or "
+                         f"'grad3', got {kind!r}")
     if dtype not in _C_TYPES:
         raise ValueError(f"cfunc: dtype must be 'float64' or 'float32', got {dtype!r}")
     key = (name, kind, dtype)
     if key not in _cfuncs:
         act, form = forms[name]
         value, grad = form.scalar_math
-        if kind == "grad2":
-            grad = act.second[next(k for k, f in act.forms.items() if f is form)].scalar_math[0]
+        if kind in ("grad2", "grad3"):
+            grad = form.higher[int(kind[-1])].scalar_math[0]
         ntype, ctype, to = _C_TYPES[dtype]
         params = [p.name for p in act.params]
         extra = [numba.float64] * len(params)

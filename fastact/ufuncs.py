@@ -6,7 +6,9 @@ For each formula NAME (every activation; ``gelu_tanh`` is gelu's approximate="ta
 - ``NAME_grad(z, *params) -> dy``
 - ``NAME_value_and_grad(z, *params) -> (y, dy)``, two outputs from one pass
 - ``NAME_backward(grad_out, z, *params) -> out``
-- ``NAME_grad2(z, *params) -> d2y``, g''(z)
+- ``NAME_grad2(z, *params) -> d2y``, g''(z), and ``NAME_grad3(z, *params) -> d3y``, g'''(z)
+- ``NAME_derivatives2(z, *params) -> (y, dy, d2y)`` and ``NAME_derivatives3(z, *params) ->
+  (y, dy, d2y, d3y)``, from one pass (where the Cython extension is built)
 - where g'(z) is a function of the output y = g(z): ``NAME_from_output_grad(y, *params) -> dy``
   and ``NAME_from_output_backward(grad_out, y, *params) -> out``
 
@@ -22,9 +24,9 @@ from ._catalog import activations
 _INDEX = {}  # ufunc name -> (formula, variant)
 for _act in activations.values():
     for _form in _act.forms.values():
-        for _variant in _ufunc.VARIANTS:
+        for _variant in _ufunc.VARIANTS + _ufunc.DERIVATIVES:
             _INDEX[_form.kernel_name + _ufunc.suffix(_variant)] = (_form, _variant)
-    for _form in _act.second.values():  # sigmoid_grad2, ...: g''
+    for _form in list(_act.second.values()) + list(_act.third.values()):  # sigmoid_grad2, ...
         _INDEX[_form.kernel_name] = (_form, "value")
     if _act.from_output is not None:  # sigmoid_from_output_grad, ..._backward
         for _variant in ("grad", "backward"):
@@ -32,7 +34,7 @@ for _act in activations.values():
                                                                              _variant)
 for _alias, _act in activations.items():  # swish -> silu's ufuncs (named silu...)
     if _alias != _act.name:
-        for _variant in _ufunc.VARIANTS:
+        for _variant in _ufunc.VARIANTS + _ufunc.DERIVATIVES:
             _INDEX[_alias + _ufunc.suffix(_variant)] = (_act._default_form, _variant)
 
 __all__ = sorted(_INDEX)

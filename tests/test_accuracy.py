@@ -182,6 +182,75 @@ EXACT2 = {
                    None),
 }
 
+
+def _d3sig(x):
+    return _dsig(x) * (1 - 6 * _dsig(x))
+
+
+def _d3tanh(x):
+    s2 = mpmath.sech(x) ** 2
+    return 2 * s2 * (2 - 3 * s2)
+
+
+def _gelu_tanh_d3(x, scale=False):
+    """(x sigmoid(U))''' = sigmoid'(U) (3U'' + x U''') + sigmoid''(U) (3U'^2 + 3x U' U'')
+    + x U'^3 sigmoid'''(U), U = 2u."""
+    c = 2 * mpmath.sqrt(2 / mpmath.pi)
+    u, du = _u2(x), _du2(x)
+    d2u, d3u = c * 6 * M("0.044715") * x, c * 6 * M("0.044715")
+    terms = [_dsig(u) * 3 * d2u, _dsig(u) * x * d3u, _d2sig(u) * 3 * du * du,
+             _d2sig(u) * 3 * x * du * d2u, x * du ** 3 * _d3sig(u)]
+    return max(abs(t) for t in terms) if scale else sum(terms)
+
+
+def _mish_d3(x, scale=False):
+    """(x T)''' = 3 T'' + x T''', T = tanh(softplus(x)), by mpmath's differentiation."""
+    T = lambda v: mpmath.tanh(mpmath.log1p(mpmath.exp(v)))
+    if abs(x) > 40:  # T - 1 ~ -2e^-2x and T ~ e^x + ...: the series' leading terms suffice
+        terms = [3 * _mish_tail(x, 2), x * _mish_tail(x, 3)]
+    else:
+        with mpmath.workprec(600):
+            terms = [3 * mpmath.diff(T, x, 2), x * mpmath.diff(T, x, 3)]
+    return max(abs(t) for t in terms) if scale else sum(terms)
+
+
+def _mish_tail(x, n):
+    """T^(n)(x) far out, from the series in t = e^-|x|: T = 1 - 2t^2 + 4t^3 - ... (x > 0),
+    T = t + t^2 - t^4/2 ... (x < 0, t = e^x), 12 terms: t^12 < e^-480."""
+    terms = 12
+    if x > 0:  # T = (1 + 2t)/(1 + 2t + 2t^2) = 1 - 2t^2 / (1 + 2t + 2t^2) as a series in t
+        coefs = mpmath.taylor(lambda t: 1 - 2 * t * t / (1 + 2 * t + 2 * t * t), 0, terms)
+        return sum(cf * (-j) ** n * mpmath.exp(-j * x) for j, cf in enumerate(coefs))
+    coefs = mpmath.taylor(lambda t: t * (t + 2) / (t * (t + 2) + 2), 0, terms)
+    return sum(cf * j ** n * mpmath.exp(j * x) for j, cf in enumerate(coefs))
+
+
+# The third derivatives (tests/test_derivatives.py), as EXACT2.
+EXACT3 = {
+    "sigmoid": (lambda x, kw: _d3sig(x), lambda x, kw: _dsig(x) * max(1, 6 * _dsig(x))),
+    "tanh": (lambda x, kw: _d3tanh(x), lambda x, kw: 4 * mpmath.sech(x) ** 2),
+    "silu": (lambda x, kw: 3 * _d2sig(x) + x * _d3sig(x),
+             lambda x, kw: max(abs(3 * _d2sig(x)), abs(x * _dsig(x)), 6 * abs(x) * _dsig(x) ** 2)),
+    "softplus": (lambda x, kw: M(kw.get("beta", 1.0)) ** 2 * _d2sig(M(kw.get("beta", 1.0)) * x),
+                 None),
+    "log_sigmoid": (lambda x, kw: -_d2sig(x), None),
+    "tanhshrink": (lambda x, kw: -_d3tanh(x), lambda x, kw: 4 * mpmath.sech(x) ** 2),
+    "relu": (_zero, None), "leaky_relu": (_zero, None), "hardtanh": (_zero, None),
+    "relu6": (_zero, None), "hardsigmoid": (_zero, None), "softshrink": (_zero, None),
+    "hardshrink": (_zero, None), "hardswish": (_zero, None),
+    "elu": (lambda x, kw: M(kw.get("alpha", 1.0)) * mpmath.exp(x) if x < 0 else M(0), None),
+    "selu": (lambda x, kw: _SS * _SA * mpmath.exp(x) if x < 0 else M(0), None),
+    "celu": (lambda x, kw: mpmath.exp(x / M(kw.get("alpha", 1.0))) / M(kw.get("alpha", 1.0)) ** 2
+             if x < 0 else M(0), None),
+    "softsign": (lambda x, kw: 6 / (1 + abs(x)) ** 4 if x != 0 else M(0), None),  # PyTorch at 0
+    "gelu": (lambda x, kw: _phi(x) * x * (x * x - 4), None),
+    "gelu_tanh": (lambda x, kw: _gelu_tanh_d3(x), lambda x, kw: _gelu_tanh_d3(x, scale=True)),
+    "mish": (lambda x, kw: _mish_d3(x), lambda x, kw: _mish_d3(x, scale=True)),
+    "squareplus": (lambda x, kw: -3 * M(kw.get("b", 4.0)) * x
+                   / (2 * (x * x + M(kw.get("b", 4.0))) ** M(2.5)), None),
+}
+
+
 def ulp_of(exact, dtype):
     """The ulp at the exact value: 2^(e - p + 1), with the subnormal floor."""
     info = np.finfo(dtype)
@@ -189,6 +258,21 @@ def ulp_of(exact, dtype):
         return M(2) ** (info.minexp - info.nmant)
     e = int(mpmath.floor(mpmath.log(abs(exact), 2)))
     return M(2) ** max(e - info.nmant, info.minexp - info.nmant)
+
+
+def worst_higher_ulp(got, z, exact, scale, kw, dtype):
+    """(largest error in ulps, where) of ``got`` = g''(z) or g'''(z) against ``exact(x, kw)``,
+    in ulps of max(|exact|, ``scale(x, kw)``) where the table gives a scale (EXACT2, EXACT3)."""
+    worst, where = 0.0, None
+    for x, g in zip(z.tolist(), got.tolist()):
+        want = exact(M(x), kw)
+        unit = ulp_of(want, dtype)
+        if scale is not None:
+            unit = max(unit, ulp_of(scale(M(x), kw), dtype))
+        err = float(abs(M(g) - want) / unit)
+        if err > worst:
+            worst, where = err, x
+    return worst, where
 
 
 def points(dtype, n, seed):

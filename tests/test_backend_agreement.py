@@ -10,10 +10,12 @@ from fastact import _backends
 FORMS = sorted({(act.name, opt, form) for act in fa.activations.values()
                 for opt, form in act.forms.items()}, key=lambda t: (t[0], str(t[1])))
 VARIANTS = {"value": 1, "grad": 1, "value_and_grad": 2, "backward": 1}
-# The one-function formulas with the variants their methods use: g'' (grad2: value) and g' from
-# the output (grad_from_output, backward_from_output: grad, backward).
+# The one-function formulas with the variants their methods use: g'' and g''' (grad2,
+# derivatives: value) and g' from the output (grad_from_output, backward_from_output: grad,
+# backward).
 SINGLE = sorted({(act.name, form.kernel_name, form, variant) for act in fa.activations.values()
-                 for form, variants in [(f, ("value",)) for f in act.second.values()]
+                 for form, variants in [(f, ("value",)) for f in
+                                        list(act.second.values()) + list(act.third.values())]
                  + ([(act.from_output, ("grad", "backward"))] if act.from_output else [])
                  for variant in variants}, key=lambda t: (t[1], t[3]))
 pytestmark = pytest.mark.skipif(

@@ -70,6 +70,32 @@ def test_peers_are_timed_in_processes_of_their_own():
     assert numba_here == "False"  # the numba+libm peer compiled and ran elsewhere
 
 
+@pytest.mark.parametrize("name", bench.ACTIVATIONS)
+def test_derivatives_baseline_computes_the_same_three(name):
+    z = bench.inputs(1000, np.float64)
+    for got, want in zip(bench.naive_derivatives(name)(z), fa.get(name).derivatives(z)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_derivatives_variant_times_them_and_its_peers(capsys):
+    """--variant derivatives: fastact's derivatives(z) next to the numpy twins; with --peers,
+    PyTorch's double backward and JAX's jvp of jvp where installed, each in its own process."""
+    args = ["--variant", "derivatives", "--sizes", "1e3", "--activations", "sigmoid,gelu",
+            "--repeats", "1"]
+    peers = [p for p in ("torch", "jax") if bench.available_peers("derivatives").get(p)]
+    assert bench.main(args + (["--peers"] if peers else [])) == 0
+    out = capsys.readouterr().out
+    assert "derivatives(order=2)" in out and "\nsigmoid " in out and "\ngelu " in out
+    for peer in peers:
+        assert peer in out.splitlines()[1]  # a column of the table
+    for peer in peers:  # the peer computes what fastact does
+        z = bench.inputs(500, np.float64)
+        got = bench.DERIVATIVE_PEERS[peer]("silu", z)()
+        for g, w in zip(got, fa.silu.derivatives(z)):
+            np.testing.assert_allclose(np.asarray(g.detach() if hasattr(g, "detach") else g), w,
+                                       rtol=1e-12, atol=1e-15)
+
+
 def test_peer_worker_prints_its_times_as_json(capsys):
     assert bench.main(["--peer-worker", "copy floor", "--threads", "1", "--sizes", "1e3,2e3",
                        "--activations", "relu", "--repeats", "1"]) == 0

@@ -17,6 +17,7 @@ FORMS = {f.kernel_name for a in fa.activations.values() for f in a.forms.values(
 # the formulas of g' from the output y (grad_from_output, backward_from_output)
 FROM_OUTPUT = {a.from_output.kernel_name for a in fa.activations.values() if a.from_output}
 SECOND = {f.kernel_name for a in fa.activations.values() for f in a.second.values()}  # g''
+THIRD = {f.kernel_name for a in fa.activations.values() for f in a.third.values()}  # g'''
 
 
 def test_every_declaration_is_registered():
@@ -44,12 +45,12 @@ def test_package_exports():
 
 def test_ufuncs_and_scalar_kernels_cover_every_formula():
     assert set(fa.ufuncs.__all__) == {n + _ufunc.suffix(v) for n in FORMS | (NAMES - PRIMARY)
-                                      for v in _ufunc.VARIANTS} | {
-        n + _ufunc.suffix(v) for n in FROM_OUTPUT for v in ("grad", "backward")} | SECOND
+                                      for v in _ufunc.VARIANTS + _ufunc.DERIVATIVES} | {
+        n + _ufunc.suffix(v) for n in FROM_OUTPUT for v in ("grad", "backward")} | SECOND | THIRD
     from fastact import scalar
 
     for name in FORMS:
-        for suffix in ("", "_grad", "_value_and_grad"):
+        for suffix in ("", "_grad", "_value_and_grad", "_grad2", "_grad3", "_derivatives"):
             assert callable(getattr(scalar, name + suffix))
 
 
@@ -60,7 +61,7 @@ def test_cython_generator_covers_every_formula():
         pytest.skip("the Cython extension is not built here")
     from fastact import _cykernels
 
-    assert set(_cykernels.KERNEL_NAMES) == FORMS | FROM_OUTPUT | SECOND
+    assert set(_cykernels.KERNEL_NAMES) == FORMS | FROM_OUTPUT | SECOND | THIRD
 
 
 def test_test_cases_are_derived_from_the_declarations():
@@ -75,14 +76,16 @@ def test_test_cases_are_derived_from_the_declarations():
 
 
 def test_every_formula_has_its_mpmath_definition():
-    from test_accuracy import EXACT, EXACT2
+    from test_accuracy import EXACT, EXACT2, EXACT3
 
     assert set(EXACT) >= FORMS  # keys: the formulas' names (plus variants' parameters)
     assert set(EXACT2) == FORMS  # g''
+    assert set(EXACT3) == FORMS  # g'''
 
 
-def test_every_formula_has_its_second_derivative():
+def test_every_formula_has_its_second_and_third_derivatives():
     assert SECOND == {f + "_grad2" for f in FORMS}
+    assert THIRD == {f + "_grad3" for f in FORMS}
 
 
 def test_bench_times_every_activation_with_or_without_a_textbook_formula(monkeypatch):
@@ -118,6 +121,11 @@ def thresholded_relu_grad2(x, theta):
     return x if x != x else 0.0
 
 
+@jitable
+def thresholded_relu_grad3(x, theta):
+    return x if x != x else 0.0
+
+
 thresholded_relu_activation = declare("thresholded_relu", memory_bound=True, params=(
     param("theta", 1.0, "threshold", example=-0.5),
 ), doc="Thresholded ReLU (Keras): g(z) = z for z > theta, 0 otherwise.")
@@ -134,6 +142,9 @@ def thresholded_relu_grad(z, theta):
 
 def thresholded_relu_grad2(z, theta):
     return np.where(np.isnan(z), z, 0.0)
+
+
+thresholded_relu_grad3 = thresholded_relu_grad2
 '''
 NEW_EXACT = '''
     "thresholded_relu": ("thresholded_relu", {"theta": -0.5},
@@ -141,6 +152,7 @@ NEW_EXACT = '''
                          None, REST),'''
 NEW_EXACT2 = '''
     "thresholded_relu": (_zero, None),'''
+NEW_EXACT3 = NEW_EXACT2
 CHECK_NEW = '''
 import sys
 import numpy as np
@@ -156,6 +168,8 @@ np.testing.assert_array_equal(fa.thresholded_relu(z), [0.0, 0.0, 0.0, 0.0, 3.0, 
 assert "thresholded_relu" in fa.__all__ and fa.thresholded_relu is fa.activations["thresholded_relu"]
 assert scalar.thresholded_relu(2.0) == 2.0 and scalar.thresholded_relu_grad(0.0, -1.0) == 1.0
 assert scalar.thresholded_relu_grad2(2.0) == 0.0 and fa.thresholded_relu.grad2(np.nan) != 0.0
+assert fa.thresholded_relu.derivatives(-1.0, order=3) == (0.0, 0.0, 0.0, 0.0)
+assert scalar.thresholded_relu_derivatives(2.0, 1.0) == (2.0, 1.0, 0.0, 0.0)
 assert isinstance(ufuncs.thresholded_relu, np.ufunc) and "thresholded_relu" in ufuncs.__all__
 assert ("thresholded_relu", {}) in CASES and ("thresholded_relu", {"theta": -0.5}) in CASES
 assert "thresholded_relu" in bench.ACTIVATIONS
@@ -176,7 +190,8 @@ def test_adding_an_activation_is_its_math_twin_and_mpmath_definition(tmp_path):
     ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "_cykernels_*")
     shutil.copytree(ROOT / "fastact", tmp_path / "fastact", ignore=ignore)
     (tmp_path / "tests").mkdir()
-    for name in ("conftest.py", "test_accuracy.py", "test_grad2.py", "test_registration.py"):
+    for name in ("conftest.py", "test_accuracy.py", "test_grad2.py", "test_derivatives.py",
+                 "test_registration.py"):
         shutil.copy(ROOT / "tests" / name, tmp_path / "tests" / name)
     with open(tmp_path / "fastact" / "_math" / "algebraic.py", "a") as f:
         f.write(NEW_MATH)
@@ -205,13 +220,16 @@ def test_adding_an_activation_is_its_math_twin_and_mpmath_definition(tmp_path):
     end = text.index("\n}\n", text.index("EXACT = {"))  # into the tables of definitions
     text = text[:end] + NEW_EXACT + text[end:]
     end = text.index("\n}\n", text.index("EXACT2 = {"))
-    accuracy.write_text(text[:end] + NEW_EXACT2 + text[end:])
+    text = text[:end] + NEW_EXACT2 + text[end:]
+    end = text.index("\n}\n", text.index("EXACT3 = {"))
+    accuracy.write_text(text[:end] + NEW_EXACT3 + text[end:])
     res = run(*registration)
     assert res.returncode == 0, res.stdout[-3000:]
     res = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_accuracy.py",
-              "tests/test_grad2.py", "-k", "thresholded_relu and not layout")
+              "tests/test_grad2.py", "tests/test_derivatives.py", "-k",
+              "thresholded_relu and not layout")
     assert res.returncode == 0 and "failed" not in res.stdout, res.stdout[-3000:]
-    assert int(res.stdout.split(" passed")[0].split()[-1]) >= 6  # value, grad, g'' x 2 dtypes
+    assert int(res.stdout.split(" passed")[0].split()[-1]) >= 8  # g, g', g'', g''' x 2 dtypes
     # The Cython generator writes its kernels too (tests/test_wheel.py compiles them).
     sys.path.insert(0, str(ROOT / "cysrc"))
     try:

@@ -95,6 +95,24 @@ def test_grad2_matches_pytorchs_double_backward(name, kw, tfn):
     assert np.all(np.abs(got - want) <= 1e-14 + rtol * np.abs(want)), name
 
 
+@pytest.mark.parametrize("name,kw,tfn", SECOND, ids=[f"{n}{kw}" for n, kw, _ in SECOND])
+def test_derivatives_match_pytorchs_triple_backward(name, kw, tfn):
+    """derivatives(z, order=3) against torch.autograd.grad taken three times, kinks included
+    (softsign'''(0) = 0 as PyTorch's, not the one-sided limits 6)."""
+    z = np.concatenate([np.linspace(-6, 6, 2401), [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0]])
+    t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(tfn(t).sum(), t, create_graph=True)
+    (g2,) = torch.autograd.grad(g.sum(), t, create_graph=True, allow_unused=True)
+    g3 = None if g2 is None or not g2.requires_grad else \
+        torch.autograd.grad(g2.sum(), t, allow_unused=True)[0]
+    want = np.zeros_like(z) if g3 is None else g3.detach().numpy()
+    got = fa.get(name).derivatives(z, order=3, **kw)[3]
+    rtol = 1e-10
+    if name == "celu":  # PyTorch's float32 alpha, as above
+        rtol = 1e-10 + 2.0 ** -24 * (3.0 + np.abs(z) / kw.get("alpha", 1.0))
+    assert np.all(np.abs(got - want) <= 1e-13 + rtol * np.abs(want)), name
+
+
 # PyTorch's backward kernels that take the forward output (what a layer that keeps y calls).
 _ATEN = torch.ops.aten
 FROM_OUTPUT_PEERS = [

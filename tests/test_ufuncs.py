@@ -55,7 +55,7 @@ def test_each_method_is_its_ufunc(name, kw):
 
 
 def test_ufuncs_pickle_by_name_and_list_every_formula():
-    for variant in VARIANTS:
+    for variant in VARIANTS + _ufunc.DERIVATIVES:
         uf = fa.sigmoid.ufunc(variant)
         assert pickle.loads(pickle.dumps(uf)) is uf
     uf = fa.ufuncs.tanh_from_output_backward
@@ -63,9 +63,10 @@ def test_ufuncs_pickle_by_name_and_list_every_formula():
     forms = {f.kernel_name for a in fa.activations.values() for f in a.forms.values()}
     from_output = {a.from_output.kernel_name for a in fa.activations.values() if a.from_output}
     assert set(fa.ufuncs.__all__) == {k + _ufunc.suffix(v) for k in forms | {"swish"}
-                                      for v in VARIANTS} | {
+                                      for v in VARIANTS + _ufunc.DERIVATIVES} | {
         k + _ufunc.suffix(v) for k in from_output for v in ("grad", "backward")} | {
-        f.kernel_name for a in fa.activations.values() for f in a.second.values()}
+        f.kernel_name for a in fa.activations.values()
+        for f in list(a.second.values()) + list(a.third.values())}
     assert fa.ufuncs.swish_grad is fa.ufuncs.silu_grad
     with pytest.raises(AttributeError):
         fa.ufuncs.sigmoid_hessian

@@ -99,6 +99,21 @@ def dd_square(ah, al):
     return fast_two_sum(p, e + 2.0 * ah * al)
 
 
+@jitable(returns=2)
+def dd_mul(ah, al, bh, bl):
+    """(ah + al)(bh + bl) in double-double (~2^-104 relative)."""
+    p, e = two_prod(ah, bh)
+    return fast_two_sum(p, e + (ah * bl + al * bh))
+
+
+@jitable(returns=2)
+def dd_horner_step(ph, pl, th, tl, c):
+    """(ph + pl)(th + tl) + c in double-double: one step of Horner's rule."""
+    h, l = dd_mul(ph, pl, th, tl)
+    s, e = two_sum(h, c)
+    return fast_two_sum(s, e + l)
+
+
 @jitable
 def dd_div(ah, al, bh, bl, inv):
     """(ah + al) / (bh + bl) rounded to a double, error ~0.5 ulp.

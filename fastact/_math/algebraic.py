@@ -2,7 +2,7 @@
 import math
 
 from . import declare, jitable, param
-from ._fp import dd_div, mul_add, two_sum
+from ._fp import dd_add_d, dd_div, dd_mul, dd_square, mul_add, two_prod, two_sum
 
 
 @jitable
@@ -60,6 +60,41 @@ def softsign_grad2(x):
     r = _inv_one_plus_abs(x)
     s = 0.0 if x == 0.0 else math.copysign(1.0, x)
     return -2.0 * s * (r * r * r)
+
+@jitable
+def softsign_grad3(x):
+    """6 / (1 + |x|)^4, (1 + |x|)^4 in double-double; beyond |x| = 1e70, where 1 no longer
+    matters and the power would overflow, 6/|x|^4 by divisions.  At 0, where g'' jumps from 2 to
+    -2, 0 as PyTorch's triple backward (the one-sided limits are 6)."""
+    a = -x if x < 0.0 else x
+    near = 1e70 if a > 1e70 else a
+    dh, dl = two_sum(1.0, near)
+    dh, dl = dd_square(dh, dl)
+    dh, dl = dd_square(dh, dl)
+    far = (((6.0 / a) / a) / a) / a
+    d = far if a > 1e70 else dd_div(6.0, 0.0, dh, dl, 1.0 / dh)
+    return 0.0 if x == 0.0 else d
+
+
+@jitable(flags=("tiny",))
+def squareplus_grad3(x, b):
+    """-3 b x / (2 (x^2 + b)^(5/2)), d = x^2 + b, d^2 sqrt(d) and b x in double-double; beyond
+    |x| = 1e50, -1.5 b / (x^3 |x|) by divisions; below 1e-100, x is scaled by 2^200 and the
+    result back (the product b x may be subnormal: it would not be exact)."""
+    a = -x if x < 0.0 else x
+    tiny = a < 1e-100
+    c = 1.0 if a > 1e50 else (x * 1.6069380442589903e+60 if tiny else x)  # 2^200
+    sh, sl = two_prod(c, c)
+    dh, dl = dd_add_d(sh, sl, b)
+    r = math.sqrt(dh)
+    rl = (mul_add(-r, r, dh) + dl) / (2.0 * r)  # sqrt(d) = r + rl
+    eh, el = dd_square(dh, dl)
+    eh, el = dd_mul(eh, el, r, rl)
+    nh, nl = two_prod(b, c)
+    near = -1.5 * dd_div(nh, nl, eh, el, 1.0 / eh)
+    near = near * 6.223015277861142e-61 if tiny else near  # 2^-200
+    far = -1.5 * ((((b / a) / a) / a) / x)
+    return far if a > 1e50 else near
 
 
 @jitable

@@ -168,6 +168,31 @@ def celu_grad2(x, alpha):
     return 0.0 if x >= 0.0 else celu_grad(x, alpha) / alpha
 
 
+# Third derivatives (NAME_grad3): the z < 0 piece's again, 0 for z >= 0.
+
+@jitable
+def elu_grad3(x, alpha):
+    """alpha e^x for x < 0."""
+    return elu_grad2(x, alpha)
+
+
+@jitable
+def selu_grad3(x):
+    """scale alpha e^x for x < 0."""
+    return selu_grad2(x)
+
+
+@jitable
+def celu_grad3(x, alpha):
+    """e^(x/alpha) / alpha^2 for x < 0: 1/alpha^2 applied before the power of two (the result
+    may be subnormal; rounded once), where alpha is moderate."""
+    qh, ql = _over_alpha(x, alpha)
+    k, mh, ml = exp_reduced(qh, ql)
+    moderate = scale2_tail((1.0 + (mh + ml)) / alpha / alpha, k)
+    extreme = celu_grad(x, alpha) / alpha / alpha
+    d = moderate if (alpha > 1e-50 and alpha < 1e50) else extreme
+    return 0.0 if x >= 0.0 else d
+
 # Derivatives from the output y = g(z) (see _math/logistic.py): for z <= 0, g' = y + alpha
 # (scaled for selu and celu); alpha + y is exact where it cancels (Sterbenz).
 

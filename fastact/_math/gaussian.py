@@ -14,7 +14,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 """
 
 from . import choice, declare, jitable
-from ._fp import (INF, dd_div, dd_square, exp_reduced, fast_two_sum, mul_add, polyval,
+from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, fast_two_sum, mul_add, polyval,
                   scale2, two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, tanh
 
@@ -183,6 +183,23 @@ def gelu_grad2(x):
     return scale2((eh + el) * _INV_SQRT_2PI[0] * ((2.0 - sh) - sl), k)
 
 
+@jitable(returns=6)
+def _gelu_tanh_slope_dd(a):
+    """U' = 2 sqrt(2/pi) + 6 c3 x^2 (U = 2u) as a double-double (duh, dul), with 6 c3 x^2's
+    head, U'^2's head and x U'^2 as a double-double (ph, pl): for large |x| the terms in x U'^2
+    dominate g'' and g''', and plain doubles would collect U''s rounding twice there (4.9 ulp
+    measured in g'')."""
+    sh, sl = two_prod(a, a)
+    ch, cl = two_prod(6.0, _GELU_C3[0])
+    th, tl = two_prod(ch, sh)
+    tl += ch * sl + (cl + 6.0 * _GELU_C3[1]) * sh
+    duh, dul = two_sum(2.0 * _SQRT_2_OVER_PI[0], th)
+    duh, dul = fast_two_sum(duh, dul + (2.0 * _SQRT_2_OVER_PI[1] + tl))
+    qh, ql = dd_square(duh, dul)
+    ph, pl = two_prod(a, qh)
+    return duh, dul, th, qh, ph, pl + a * ql
+
+
 @jitable
 def gelu_tanh_grad2(x):
     """d/dx [sigmoid(U) + x sigmoid'(U) U'] with U = 2u and sigmoid'' = -sigmoid' tanh(U/2):
@@ -191,21 +208,47 @@ def gelu_tanh_grad2(x):
     a = 1e10 if x > 1e10 else (-1e10 if x < -1e10 else x)
     uh, ul = _gelu_tanh_2u(a)
     q, e = _sigmoid_grad_scaled(uh, ul)
-    # U' = 2 sqrt(2/pi) + 6 c3 x^2 in double-double: for large |x| the term x U'^2 sigmoid''(U)
-    # dominates, and plain doubles would collect U''s rounding twice there (4.9 ulp measured)
-    sh, sl = two_prod(a, a)
-    ch, cl = two_prod(6.0, _GELU_C3[0])
-    th, tl = two_prod(ch, sh)
-    tl += ch * sl + (cl + 6.0 * _GELU_C3[1]) * sh
-    duh, dul = two_sum(2.0 * _SQRT_2_OVER_PI[0], th)
-    duh, dul = fast_two_sum(duh, dul + (2.0 * _SQRT_2_OVER_PI[1] + tl))
-    qh, ql = dd_square(duh, dul)
-    ph, pl = two_prod(a, qh)  # x U'^2 = ph + pl
-    pl += a * ql
+    duh, _, _, _, ph, pl = _gelu_tanh_slope_dd(a)  # U', x U'^2 in double-double
     t = tanh(0.5 * uh)
     bracket = mul_add(-ph, t, mul_add(-pl, t, mul_add(a, 12.0 * _GELU_C3[0] * a, 2.0 * duh)))
     return scale2(q * bracket, e)
 
+
+# Third derivatives (NAME_grad3).
+
+@jitable
+def gelu_grad3(x):
+    """gelu'''(x) = phi(x) x (x^2 - 4): x^2 - 4 from x^2 in double-double (no cancellation at
+    the zeros +-2), the products in double-double, rounded once.  x is clamped where phi is 0
+    anyway (inf gives 0)."""
+    k, eh, el, _ = _gauss_parts(x)
+    a = 64.0 if x > 64.0 else (-64.0 if x < -64.0 else x)
+    sh, sl = two_prod(a, a)
+    dh, dl = two_sum(sh, -4.0)
+    ph, pl = dd_mul(dh, dl + sl, a, 0.0)
+    qh, ql = dd_mul(eh, el, _INV_SQRT_2PI[0], _INV_SQRT_2PI[1])
+    rh, rl = dd_mul(ph, pl, qh, ql)
+    return scale2(rh + rl, k)
+
+
+@jitable
+def gelu_tanh_grad3(x):
+    """(x sigmoid(U))''' with U = 2u: sigmoid'(U) (3U'' + x U''') + sigmoid''(U) 3U'(U' + x U'')
+    + x U'^3 sigmoid'''(U), with sigmoid'' = -sigmoid' tanh(U/2), sigmoid''' = sigmoid'
+    (1 - 6 sigmoid'): sigmoid'(U) [48 c x - 3 tanh(U/2) U' (U' + 12 c x^2) + x U'^3
+    (1 - 6 sigmoid'(U))], c = 0.044715 sqrt(2/pi); x U'^3 (dominant for large |x|) in
+    double-double.  It crosses zero away from 0 (the absolute rule there)."""
+    a = 1e10 if x > 1e10 else (-1e10 if x < -1e10 else x)
+    uh, ul = _gelu_tanh_2u(a)
+    q, e = _sigmoid_grad_scaled(uh, ul)
+    duh, dul, th, qh, ph, pl = _gelu_tanh_slope_dd(a)
+    ch3, cl3 = dd_mul(ph, pl, duh, dul)  # x U'^3
+    slope = scale2(q, e)
+    f = mul_add(-6.0, slope, 1.0)
+    t = tanh(0.5 * uh)
+    inner = mul_add(2.0 * th, duh, qh)  # U' (U' + 12 c x^2) = U'^2 + 2 (6 c x^2) U'
+    bracket = mul_add(ch3, f, mul_add(cl3, f, mul_add(-3.0 * t, inner, 48.0 * _GELU_C3[0] * a)))
+    return scale2(q * bracket, e)
 
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).

@@ -18,7 +18,8 @@ so that subnormal results round once.
 import math
 
 from . import declare, jitable, param
-from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_square, exp_neg_biased,
+from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_horner_step, dd_mul,
+                  dd_square, exp_neg_biased,
                   exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit,
                   log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
                   two_sum, unbias, unbias_signed)
@@ -595,6 +596,119 @@ def tanhshrink_grad2(x):
     """tanhshrink'' = 2 tanh(x) tanh'(x)."""
     return 2.0 * tanh(x) * tanh_grad(x)
 
+
+# Third derivatives (NAME_grad3: the last of fastact's derivatives), within 4 ulp in the tails
+# too.  sigmoid''' = sigmoid' (1 - 6 sigmoid') and tanh''' = 2 tanh' (2 - 3 tanh'): from the
+# exact first derivatives, with no 1 - tanh^2 to cancel.
+
+@jitable
+def sigmoid_grad3(x):
+    """sigmoid' (1 - 6 sigmoid'); it crosses zero at |x| = log(2 + sqrt 3) (the absolute rule)."""
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    biased = (p + c) * (r0 + re)
+    return unbias_signed(biased * mul_add(-6.0, unbias(biased), 1.0))
+
+
+@jitable
+def tanh_grad3(x):
+    """2 tanh' (2 - 3 tanh'); it crosses zero at |x| = atanh(1/sqrt 3) (the absolute rule)."""
+    d = tanh_grad(x)
+    return 2.0 * d * mul_add(-3.0, d, 2.0)
+
+
+@jitable
+def silu_grad3(x):
+    """silu''' = 3 sigmoid'' + x sigmoid''' = sigmoid'(x) (x (1 - 6 sigmoid'(x)) - 3 tanh(x/2));
+    it crosses zero at |x| ~ 3.6 (the absolute rule)."""
+    a = 1e3 if x > 1e3 else (-1e3 if x < -1e3 else x)
+    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    biased = (p + c) * (r0 + re)
+    f = mul_add(a, mul_add(-6.0, unbias(biased), 1.0), -3.0 * tanh(0.5 * a))
+    return unbias_signed(biased * f)
+
+
+@jitable
+def softplus_grad3(x, beta):
+    """softplus''' = beta^2 sigmoid''(beta x) = -beta^2 sigmoid'(beta x) tanh(beta x / 2), with
+    beta x exact; beta applied where it cannot overflow the biased product."""
+    xh, xl = _beta_times(beta, x)
+    ah, al = _abs_dd(xh, xl)
+    r0, re, p, c, _, _ = _logistic_biased(ah, al)
+    biased = (p + c) * (r0 + re) * -tanh(0.5 * xh)
+    b1 = beta if beta < 1e100 else 1.0
+    return unbias_signed(biased * b1) * (beta / b1) * beta
+
+
+@jitable
+def log_sigmoid_grad3(x):
+    """log_sigmoid''' = -sigmoid''(x)."""
+    return -sigmoid_grad2(x)
+
+
+@jitable
+def tanhshrink_grad3(x):
+    """tanhshrink''' = -tanh'''."""
+    return -tanh_grad3(x)
+
+
+@jitable(flags=("neg_x",))
+def mish_grad3(x):
+    """mish''' = 3 T'' + x T''' with T = tanh(softplus(x)), through t = e^-|x| as mish'':
+    x <= 0 (t = e^x, W = t^2 + 2t + 2):    4t [3 P W + x Q] / W^4,
+        P = 2 + 2t - 3t^2 - 2t^3,  Q = 4 - 32t^2 - 24t^3 + 5t^4 + 4t^5;
+    x > 0 (t = e^-x, B = 1 + 2t + 2t^2): 4t^2 [x S - 3 R B] / B^4,
+        R = 2 + 3t - 2t^2 - 2t^3,  S = 4 + 5t - 24t^2 - 32t^3 + 4t^5.
+    The polynomials cross zero for t in (0, 1), and near x = 0 the bracket is small next to its
+    terms: all of it in double-double, with t = 2^k (1 + m) carried to ~2^-100, rounded once."""
+    x = -1e30 if x < -1e30 else (1e30 if x > 1e30 else x)  # beyond, the result is 0
+    a = -x if x < 0.0 else x
+    k, mh, ml = exp_reduced(-a, 0.0)
+    nh, nl = fast_two_sum(1.0, mh)
+    nl += ml  # 1 + m = t / 2^k
+    scale = pow2(k if k > -600.0 else -600.0)  # below 2^-600, t changes no polynomial
+    th, tl = nh * scale, nl * scale
+    # x <= 0
+    ph, pl = dd_horner_step(-2.0, 0.0, th, tl, -3.0)
+    ph, pl = dd_horner_step(ph, pl, th, tl, 2.0)
+    ph, pl = dd_horner_step(ph, pl, th, tl, 2.0)
+    wh, wl = dd_add_d(th, tl, 2.0)
+    wh, wl = dd_horner_step(wh, wl, th, tl, 2.0)
+    qh, ql = dd_horner_step(4.0, 0.0, th, tl, 5.0)
+    qh, ql = dd_horner_step(qh, ql, th, tl, -24.0)
+    qh, ql = dd_horner_step(qh, ql, th, tl, -32.0)
+    qh, ql = dd_mul(qh, ql, th, tl)
+    qh, ql = dd_horner_step(qh, ql, th, tl, 4.0)
+    ah, al = dd_mul(ph, pl, wh, wl)
+    bh, bl = dd_mul(qh, ql, x, 0.0)
+    sh, sl = two_sum(3.0 * ah, bh)
+    sh, sl = fast_two_sum(sh, sl + (3.0 * al + bl))
+    dh, dl = dd_square(wh, wl)
+    # x > 0
+    rh, rl = dd_horner_step(-2.0, 0.0, th, tl, -2.0)
+    rh, rl = dd_horner_step(rh, rl, th, tl, 3.0)
+    rh, rl = dd_horner_step(rh, rl, th, tl, 2.0)
+    bh, bl = dd_add_d(2.0 * th, 2.0 * tl, 2.0)
+    bh, bl = dd_horner_step(bh, bl, th, tl, 1.0)
+    uh, ul = dd_mul(4.0, 0.0, th, tl)
+    uh, ul = dd_horner_step(uh, ul, th, tl, -32.0)
+    uh, ul = dd_horner_step(uh, ul, th, tl, -24.0)
+    uh, ul = dd_horner_step(uh, ul, th, tl, 5.0)
+    uh, ul = dd_horner_step(uh, ul, th, tl, 4.0)
+    ch, cl = dd_mul(rh, rl, bh, bl)
+    eh, el = dd_mul(uh, ul, x, 0.0)
+    vh, vl = two_sum(eh, -3.0 * ch)
+    vh, vl = fast_two_sum(vh, vl + (el - 3.0 * cl))
+    fh, fl = dd_square(bh, bl)
+    neg_x = x <= 0.0
+    # 4 t^j N / D^2, t^j = (1 + m)^j 2^(jk): the mantissa part in double-double, the power of
+    # two applied once at the end (the result may be subnormal)
+    gh, gl = dd_square(nh, nl)
+    oh, ol = dd_mul(sh if neg_x else vh, sl if neg_x else vl, nh if neg_x else gh,
+                    nl if neg_x else gl)
+    dh, dl = dd_square(dh if neg_x else fh, dl if neg_x else fl)
+    kk = k if neg_x else 2.0 * k
+    q = dd_div(oh, ol, dh, dl, 1.0 / dh)
+    return scale2_tail(4.0 * q, kk if kk > -2200.0 else -2200.0)
 
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).

@@ -198,6 +198,48 @@ def hardshrink_grad2(x, lambd):
     return _zero_or_nan(x)
 
 
+# Third derivatives (NAME_grad3): 0 everywhere, kinks included (hardswish'' is piecewise constant).
+
+@jitable
+def relu_grad3(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def leaky_relu_grad3(x, alpha):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardtanh_grad3(x, min_val, max_val):
+    return _zero_or_nan(x)
+
+
+@jitable
+def relu6_grad3(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardsigmoid_grad3(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardswish_grad3(x):
+    return _zero_or_nan(x)
+
+
+@jitable
+def softshrink_grad3(x, lambd):
+    return _zero_or_nan(x)
+
+
+@jitable
+def hardshrink_grad3(x, lambd):
+    return _zero_or_nan(x)
+
+
 relu_activation = declare("relu", memory_bound=True, doc="""Rectified linear unit g(z) = max(z, 0).
 
 g'(z) = 1 for z > 0 and 0 for z <= 0: relu'(0) = 0, as in PyTorch and JAX.  NaN gives NaN for the
