@@ -243,11 +243,17 @@ def gelu_tanh_grad3(x):
     q, e = _sigmoid_grad_scaled(uh, ul)
     duh, dul, th, qh, ph, pl = _gelu_tanh_slope_dd(a)
     ch3, cl3 = dd_mul(ph, pl, duh, dul)  # x U'^3
-    slope = scale2(q, e)
-    f = mul_add(-6.0, slope, 1.0)
     t = tanh(0.5 * uh)
-    inner = mul_add(2.0 * th, duh, qh)  # U' (U' + 12 c x^2) = U'^2 + 2 (6 c x^2) U'
-    bracket = mul_add(ch3, f, mul_add(cl3, f, mul_add(-3.0 * t, inner, 48.0 * _GELU_C3[0] * a)))
+    t = mul_add(0.5 * ul, mul_add(-t, t, 1.0), t)  # U's low part, to first order
+    # 1 - 6 sigmoid'(U) = (3 tanh(U/2)^2 - 1)/2: near U = 0 from tanh (sigmoid' ~ 1/4 there
+    # would pass its rounding on 3x magnified), elsewhere from sigmoid' (exact in the tail)
+    f = mul_add(1.5 * t, t, -0.5) if abs(t) < 0.7 else mul_add(-6.0, scale2(q, e), 1.0)
+    # U' (U' + 12 c x^2) in double-double: 3 tanh(U/2) times it dominates for moderate |x|
+    wh, wl = two_sum(duh, 2.0 * th)
+    ih, il = dd_mul(duh, dul, wh, wl + dul)
+    t3 = -3.0 * t
+    bracket = mul_add(ch3, f, mul_add(cl3, f, mul_add(t3, ih, mul_add(
+        t3, il, 48.0 * _GELU_C3[0] * a))))
     return scale2(q * bracket, e)
 
 # ---- The activations this module defines (fastact._catalog registers them; their
