@@ -206,9 +206,10 @@ cdef inline void ufunc_loop_float32(char **args, const Py_ssize_t *dims, const P
 # Its ``data`` (mirrored by fastact._ufunc.DerivativesData): the parts' ufunc inner loop,
 # called through its pointer (inlined, it would compile every kernel into this loop again), and
 # the LoopData of the parts, the formula's value_and_grad loop (outputs 0 and 1) and the value
-# loops of its g'' and g''' formulas (outputs 2 and 3).  The parts run one after another on each block of DERIVATIVE_BLOCK
-# elements, copied in first (an output may be z itself), so that z is read from memory once and
-# each output is the separate method's, bit for bit, whatever the backend's loops are.
+# loops of its g'' and g''' formulas (outputs 2 and 3).  The parts run one after another on
+# each block of DERIVATIVE_BLOCK elements, copied in first (an output may be z itself), so that
+# z is read from memory once and each output is the separate method's, bit for bit, whatever
+# the backend's loops are.
 ctypedef void (*inner_loop)(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
                            void *data) noexcept nogil
 
@@ -224,12 +225,13 @@ DEF DERIVATIVE_BLOCK = 512
 cdef inline void derivatives_range(DerivativesData *data, Py_ssize_t lo, Py_ssize_t hi,
                                    char **args, const Py_ssize_t *steps,
                                    floating *tag) noexcept nogil:
-    """Elements [lo, hi) of the ufunc's operands (z, the parameters, the outputs)."""
+    """Elements [lo, hi) of the ufunc's operands (z, the parameters, the outputs); ``tag``
+    only selects the dtype."""
     cdef floating block[DERIVATIVE_BLOCK]
     cdef char *part_args[5]  # z, up to two parameters, up to two outputs
     cdef Py_ssize_t part_steps[5]
     cdef Py_ssize_t start, m, i
-    cdef int k, j, nparams = data.nparams, first_out = 1 + data.nparams
+    cdef int k, j, o, nparams = data.nparams, first_out = 1 + data.nparams
     part_args[0] = <char *>block
     part_steps[0] = sizeof(floating)
     for start in range(lo, hi, DERIVATIVE_BLOCK):
@@ -240,11 +242,10 @@ cdef inline void derivatives_range(DerivativesData *data, Py_ssize_t lo, Py_ssiz
             part_args[1 + j] = args[1 + j] + start * steps[1 + j]
             part_steps[1 + j] = steps[1 + j]
         for k in range(data.order):
-            # part 0 writes outputs 0 and 1, part k > 0 output k + 1
-            for j in range(2 if k == 0 else 1):
-                part_args[first_out + j] = args[first_out + j + (k + 1 if k else 0)] + \
-                    start * steps[first_out + j + (k + 1 if k else 0)]
-                part_steps[first_out + j] = steps[first_out + j + (k + 1 if k else 0)]
+            for j in range(2 if k == 0 else 1):  # part 0: outputs 0 and 1; part k > 0: k + 1
+                o = first_out + j + (k + 1 if k else 0)
+                part_args[first_out + j] = args[o] + start * steps[o]
+                part_steps[first_out + j] = steps[o]
             data.loop(part_args, &m, part_steps, data.parts[k])
 
 

@@ -287,7 +287,7 @@ class Activation:
         """(g(z), g'(z), g''(z)) in one pass over z; order=3 adds g'''(z), order=1 is
         value_and_grad.  ``out``: a tuple of order + 1 distinct arrays (or None each)."""
         fname = f"{self.name}.derivatives"
-        if type(order) is not int and not isinstance(order, np.integer) or isinstance(order, bool):
+        if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)):
             raise TypeError(f"{fname}: order must be an integer (1, 2 or 3), got "
                             f"{type(order).__name__}")
         if order not in _ORDERS:
@@ -311,8 +311,9 @@ class Activation:
         return self._from_output("backward", (grad_out, y), out, params)
 
     def ufunc(self, variant: str = "value", **choice: str) -> np.ufunc:
-        """The numpy ufunc behind a method: ``variant`` is "value", "grad", "value_and_grad" or
-        "backward"; gelu takes ``approximate=``.  Its inputs are the method's arrays followed by
+        """The numpy ufunc behind a method: ``variant`` is "value", "grad", "value_and_grad",
+        "backward", or "derivatives2" / "derivatives3" (derivatives(z, order=2 | 3); None
+        without the Cython extension); gelu takes ``approximate=``.  Its inputs are the method's arrays followed by
         the activation's parameters, as float64 operands in declaration order, which broadcast
         like any input and are not validated (``fa.leaky_relu.ufunc("grad")(z, 0.2)``)."""
         fname = f"{self.name}.ufunc"

@@ -3,10 +3,9 @@
 dask's ``__array_ufunc__`` maps every one-output ufunc over the chunks itself, lazily (value,
 grad and backward need nothing here).  It declines ufuncs with several outputs, so
 value_and_grad and derivatives of a dask array are one ``apply_gufunc`` task per chunk,
-computing every output in one pass.  The
-block function refers to the activation by name, so graphs pickle to the workers of a
-distributed cluster (the kernels compile there).  dask is imported only when a dask array is
-passed: ``import fastact`` never imports it.
+computing every output in one pass.  The block function refers to the activation by name, so
+graphs pickle to the workers of a distributed cluster (the kernels compile there).  dask is
+imported only when a dask array is passed: ``import fastact`` never imports it.
 """
 import functools
 

@@ -43,8 +43,9 @@ class LoopData(ctypes.Structure):
 
 
 class DerivativesData(ctypes.Structure):
-    """The ``data`` of a derivatives inner loop (cysrc/entry.pxd: DerivativesData): the
-    LoopData of its parts, the formula's value_and_grad, then the value of g'' (and g''')."""
+    """The ``data`` of a derivatives inner loop (cysrc/entry.pxd: DerivativesData): the parts'
+    inner loop (``ufunc_loop``) and the LoopData of each part: the formula's value_and_grad,
+    then the value of g'' (and g''')."""
     _fields_ = [("order", ctypes.c_int), ("nparams", ctypes.c_int), ("loop", ctypes.c_void_p),
                 ("parts", ctypes.c_void_p * 3)]
 
