@@ -22,7 +22,7 @@ def _activation_entries():
         if name != act.name:
             blocks.append(f"### {name}\n\nAn alias of `{act.name}`.\n")
             continue
-        names = ("grad", "value_and_grad", "backward") + (("grad2",) if act.second else ()) + (
+        names = ("grad", "value_and_grad", "backward", "grad2", "derivatives") + (
             ("grad_from_output", "backward_from_output") if act.from_output else ())
         methods = "\n".join(f".. autofunction:: fastact.{name}.{m}" for m in names)
         blocks.append(f"### {name}\n\n```{{eval-rst}}\n.. autofunction:: fastact.{name}\n"

@@ -1,4 +1,4 @@
-"""The activation object: one per function, with the four methods of the public API.
+"""The activation object: one per function, with the methods of the public API.
 
 Each method calls the numpy ufunc of its formula and variant (``_ufunc``), so every numpy
 semantic (broadcasting, ``out=``, ``where=``, ``dtype=``, ``casting=``, ``__array_ufunc__``
