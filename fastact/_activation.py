@@ -147,7 +147,7 @@ class Activation:
     """
 
     def __init__(self, name, forms, params=(), choice=None, check=None, doc="",
-                 from_output=None, from_output_check=None, second=None, third=None):
+                 from_output=None, from_output_check=None):
         self.name = self.__name__ = self.__qualname__ = name
         self.__module__ = "fastact"
         self.forms = forms  # {choice option (None without a choice): Form}
@@ -156,8 +156,9 @@ class Activation:
         self._check = check  # cross-parameter validation, check(params_tuple, fname)
         self.from_output = from_output  # Form of g'(z) as a function of y = g(z), or None
         self._from_output_check = from_output_check  # the from-output methods' extra rule
-        self.second = dict(second or {})  # {choice option: Form of g''}
-        self.third = dict(third or {})  # {choice option: Form of g'''}
+        # {choice option: Form of g''} and of g''', from each formula's own (Form.higher)
+        self.second = {opt: f.higher[2] for opt, f in forms.items() if 2 in f.higher}
+        self.third = {opt: f.higher[3] for opt, f in forms.items() if 3 in f.higher}
         self._defaults = tuple(p.default for p in self.params)
         self._default_form = forms[choice.default if choice else None]
         self._default = (self._default_form, self._defaults)  # what _bind gives without keywords

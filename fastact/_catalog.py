@@ -25,10 +25,12 @@ def _form(kernel_name, family, declaration):
     # for a float32 result; without them float32 arrays use the float64 math.
     single = (getattr(family, kernel_name + "_f32", value),
               getattr(family, kernel_name + "_f32_grad", grad))
-    return Form(kernel_name, value, grad,
+    form = Form(kernel_name, value, grad,
                 (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
                 memory_bound=declaration.memory_bound, single_math=single,
                 light_single=declaration.light_float32)
+    _attach_higher(form, family)
+    return form
 
 
 def _register(declaration, family):
@@ -42,8 +44,6 @@ def _register(declaration, family):
     return Activation(declaration.name, forms, params=[Param(**p) for p in declaration.params],
                       choice=choice, check=declaration.check, doc=declaration.doc,
                       from_output=_from_output_form(declaration.name, family),
-                      second=_higher_forms(forms, family, 2),
-                      third=_higher_forms(forms, family, 3),
                       from_output_check=declaration.from_output_check)
 
 
@@ -51,19 +51,15 @@ _HIGHER = {2: ("d2y", "g''(z), the second derivative"),
            3: ("d3y", "g'''(z), the third derivative")}
 
 
-def _higher_forms(forms, family, order):
-    """{option: the formula of g'' (order 2) or g''' (order 3)}, from ``kernel_grad2`` /
-    ``kernel_grad3`` beside each formula: a formula whose value variant is that derivative (the
-    ufuncs ``kernel_grad2``, ``kernel_grad3``; the method grad2, and derivatives(z, order=...)).
-    Each base formula keeps its own in ``form.higher[order]``."""
-    found = {}
-    for option, form in forms.items():
+def _attach_higher(form, family):
+    """``form.higher[2]`` and ``[3]``: the formulas of g'' and g''', from ``kernel_grad2`` and
+    ``kernel_grad3`` beside it, each a formula whose value variant is that derivative (the ufuncs
+    ``kernel_grad2``, ``kernel_grad3``; the method grad2, and derivatives(z, order=...))."""
+    for order in (2, 3):
         name = f"{form.kernel_name}_grad{order}"
         fn, ref = getattr(family, name), getattr(reference, name)
-        found[option] = form.higher[order] = Form(
-            name, fn, fn, (ref, ref), memory_bound=form.memory_bound,
-            describe={"value": _HIGHER[order]})
-    return found
+        form.higher[order] = Form(name, fn, fn, (ref, ref), memory_bound=form.memory_bound,
+                                  describe={"value": _HIGHER[order]})
 
 
 def _from_output_form(name, family):

@@ -197,6 +197,17 @@ def ufunc(form, variant):
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _extension():
+    """The Cython extension, or None where it is not built for this CPU (looked up once: the
+    methods ask on every derivatives call where there is none)."""
+    if "cython" not in _backends.available():
+        return None
+    from . import _cykernels
+
+    return _cykernels
+
+
 def _parts(form, order):
     """(formula, variant) of each part of derivatives of ``order``."""
     return [(form, "value_and_grad")] + [(form.higher[k], "value") for k in range(2, order + 1)]
@@ -207,10 +218,9 @@ def _derivatives_ufunc(key, form, order):
     derivatives_loop) runs the parts' own inner loops block by block, so every output is the
     separate method's bit for bit, and z is read from memory once.  None without the Cython
     extension (the method then calls the parts one after another)."""
-    if "cython" not in _backends.available():
+    extension = _extension()
+    if extension is None:
         return None
-    from . import _cykernels as extension
-
     for part in _parts(form, order):
         ufunc(*part)  # made first: their loops' data is what this loop runs
     with _lock:

@@ -324,7 +324,10 @@ def _peer_numba_libm(name, z, y, dy):
     return lambda: loop(z, y, dy)
 
 
-_TORCH_NAMES = {"log_sigmoid": "logsigmoid"}
+#: fastact's names that PyTorch spells otherwise (torch.nn.functional), and the PyTorch keywords
+#: that fastact's formulas imply (tests/test_torch.py uses both)
+TORCH_NAMES = {"log_sigmoid": "logsigmoid"}
+TORCH_KEYWORDS = {"softplus": {"threshold": 1e9}}  # PyTorch's switch to z above 20, turned off
 
 
 def _torch_function(name):
@@ -334,12 +337,11 @@ def _torch_function(name):
 
     act = fa.get(name)
     found = getattr(torch, name, None) if name in ("sigmoid", "tanh") else \
-        getattr(F, _TORCH_NAMES.get(name, name), None)
+        getattr(F, TORCH_NAMES.get(name, name), None)
     if found is None:
         return None
     keywords = {p.aliases[0] if p.aliases else p.name: p.default for p in act.params}
-    if name == "softplus":
-        keywords["threshold"] = 1e9  # PyTorch's switch to z at beta z > 20: off here
+    keywords.update(TORCH_KEYWORDS.get(name, {}))
     return lambda x: found(x, **keywords)
 
 
@@ -362,8 +364,9 @@ def _peer_torch_double_backward(name, z):
     return run
 
 
-_JAX_NAMES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
-              "softsign": "soft_sign"}
+#: fastact's names that jax.nn spells otherwise (tests/test_jax.py uses it)
+JAX_NAMES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
+             "softsign": "soft_sign"}
 
 
 def _peer_jax_jvp_of_jvp(name, z):
@@ -374,7 +377,7 @@ def _peer_jax_jvp_of_jvp(name, z):
         jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    fn = {"tanh": jnp.tanh}.get(name) or getattr(jax.nn, _JAX_NAMES.get(name, name), None)
+    fn = {"tanh": jnp.tanh}.get(name) or getattr(jax.nn, JAX_NAMES.get(name, name), None)
     if fn is None:
         return None
     act = fa.get(name)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
+from fastact import bench
 
 from test_accuracy import M, _d2sig, ulp_of
 
@@ -12,11 +13,9 @@ jax = pytest.importorskip("jax", reason="JAX not installed (optional peer)")
 jax.config.update("jax_enable_x64", True)
 jnp = pytest.importorskip("jax.numpy")
 
-_NAMES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
-          "softsign": "soft_sign"}
 # fastact's name -> JAX's function at the same parameters; kinks are left out (JAX's
 # conventions there are its own)
-JAX = {name: getattr(jax.nn, _NAMES.get(name, name)) for name in
+JAX = {name: getattr(jax.nn, bench.JAX_NAMES.get(name, name)) for name in
        ("sigmoid", "silu", "softplus", "log_sigmoid", "mish", "elu", "selu", "celu",
         "squareplus", "softsign", "leaky_relu", "relu6", "hardswish")}
 JAX["tanh"] = jnp.tanh

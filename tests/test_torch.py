@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 
 import fastact as fa
+from fastact import bench
 
 from conftest import CASES
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed (optional extra)")
 F = torch.nn.functional
 
-# fastact's names where PyTorch's differ, and PyTorch keywords that fastact's formulas imply.
-TORCH_NAMES = {"log_sigmoid": "logsigmoid"}
-TORCH_KEYWORDS = {"softplus": {"threshold": 1e9}}  # PyTorch's switch to z above 20, turned off
+# fastact's names where PyTorch's differ, and PyTorch keywords that fastact's formulas imply
+# (one table, the bench's peer uses it too)
+TORCH_NAMES, TORCH_KEYWORDS = bench.TORCH_NAMES, bench.TORCH_KEYWORDS
 
 
 def torch_function(name, kw):
