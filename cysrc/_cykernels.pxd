@@ -11,6 +11,7 @@ cdef extern from "fastact_fp.h" nogil:
     double pow2 "fastact_pow2" (double kf)
     double from_subnormal_units "fastact_from_subnormal_units" (double m)
     double unbias "fastact_unbias" (double b)
+    double unbias_times "fastact_unbias_times" (double b, double f)
     double polyval "fastact_polyval" (double x, const double* coefs)
 
 

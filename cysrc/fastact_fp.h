@@ -34,16 +34,44 @@ static inline double fastact_from_subnormal_units(double m) {
     return r;
 }
 
-/* b * 2^-512 for b >= 0 or NaN, as fastact/_math/_fp.py's unbias, with the subnormal test on the
-   bits: a comparison the compiler cannot merge with the clamp's (see unbias there). */
-static inline double fastact_unbias(double b) {
+/* b * 2^-512 rounded to the subnormals' grid, for b < 2^-510: 2^-1022 + b 2^-512 rounds once, to a
+   normal number (no assist), whose mantissa bits are the subnormal's.  As the numba backend's. */
+static inline double fastact_subnormal_of_biased(double b) {
+    const double smallest_normal = 0x1p-1022;
+    double t = fma(b, 0x1p-512, smallest_normal);
+    uint64_t bits, base;
+    memcpy(&bits, &t, sizeof bits);
+    memcpy(&base, &smallest_normal, sizeof base);
+    bits -= base;
+    double r;
+    memcpy(&r, &bits, sizeof r);
+    return r;
+}
+
+/* Whether b * 2^-512 is subnormal, from the bits without the sign (x86's NaNs are negative):
+   a comparison the compiler cannot merge with the clamp's (see unbias in fastact/_math/_fp.py). */
+static inline int fastact_unbias_is_subnormal(double b) {
     const double sub = 0x1p-510;
     uint64_t bits, sub_bits;
     memcpy(&bits, &b, sizeof bits);
     memcpy(&sub_bits, &sub, sizeof sub_bits);
-    double units = fastact_from_subnormal_units(b * 0x1p562);
+    return (bits & 0x7fffffffffffffffULL) < sub_bits;
+}
+
+/* b * 2^-512 for b >= 0 or NaN, as fastact/_math/_fp.py's unbias. */
+static inline double fastact_unbias(double b) {
+    const double sub = 0x1p-510;
     double normal = (b < sub ? sub : b) * 0x1p-512;
-    return (bits & 0x7fffffffffffffffULL) < sub_bits ? units : normal;  /* x86's NaNs are negative */
+    return fastact_unbias_is_subnormal(b) ? fastact_subnormal_of_biased(b) : normal;
+}
+
+/* unbias(b * f) for f = 1 wherever b * 2^-512 is subnormal, as _fp.py's unbias_times: the
+   subnormal branch reads b, the same expressions as unbias(b), so a loop forms them once. */
+static inline double fastact_unbias_times(double b, double f) {
+    const double sub = 0x1p-510;
+    double bf = b * f;
+    double normal = (bf < sub ? sub : bf) * 0x1p-512;
+    return fastact_unbias_is_subnormal(b) ? fastact_subnormal_of_biased(b) : normal;
 }
 
 /* c[0] + c[1] x + ... + c[n-1] x^(n-1), n >= 2, as E(x^2) + x O(x^2), each by Horner's rule with

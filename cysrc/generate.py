@@ -22,10 +22,11 @@ CYSRC = Path(__file__).resolve().parent
 SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": "", "_grad3": ""}
 MAP_ONLY = ("_grad2", "_grad3")  # their formulas' methods only map z -> result (run_map)
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
-# Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias and
-# polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and Cython then give
-# the same bits.
-C_REPLACED = {"pow2", "from_subnormal_units", "unbias", "polyval", "two_prod", "mul_add"}
+# Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias,
+# unbias_times and polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and
+# Cython then give the same bits.
+C_REPLACED = {"pow2", "from_subnormal_units", "unbias", "unbias_times", "polyval", "two_prod",
+              "mul_add"}
 
 
 def _c_type(n):

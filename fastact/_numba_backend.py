@@ -102,15 +102,32 @@ def _from_subnormal_units_bits(m):
 
 
 _SUBNORMAL_BIASED_BITS = int(np.float64(_fp._SUBNORMAL_BIASED).view(np.int64))
+_SMALLEST_NORMAL = 2.0 ** -1022
+_SMALLEST_NORMAL_BITS = int(np.float64(_SMALLEST_NORMAL).view(np.int64))
+
+
+def _subnormal_test_and_units(b):
+    # ``small`` from the bits without the sign (x86's NaNs are negative), where the integer order
+    # is the float order: a comparison LLVM cannot merge with the clamp's.  The subnormal's bits:
+    # 2^-1022 + b 2^-512 rounds (once, normal, no assist) on the subnormals' grid, and its
+    # mantissa is theirs; one FMA instead of ``from_subnormal_units``' multiply and add.
+    small = (_bits_of(b) & 0x7FFFFFFFFFFFFFFF) < _SUBNORMAL_BIASED_BITS
+    units = _float_of_bits(_bits_of(_fma(b, _fp.UNBIAS, _SMALLEST_NORMAL)) - _SMALLEST_NORMAL_BITS)
+    return small, units
 
 
 def _unbias_bits(b):
-    # ``_fp.unbias`` with ``small`` from the bits without the sign (x86's NaNs are negative),
-    # where the integer order is the float order: a comparison LLVM cannot merge with the clamp's.
-    small = (_bits_of(b) & 0x7FFFFFFFFFFFFFFF) < _SUBNORMAL_BIASED_BITS
-    units = _fp.from_subnormal_units(b * _fp._TO_SUBNORMAL_UNITS)
+    small, units = _subnormal_test_and_units(b)
     sub = _fp._SUBNORMAL_BIASED
     normal = (sub if b < sub else b) * _fp.UNBIAS
+    return units if small else normal
+
+
+def _unbias_times_bits(b, f):
+    small, units = _subnormal_test_and_units(b)  # the same expressions as unbias(b): shared
+    sub = _fp._SUBNORMAL_BIASED
+    bf = b * f
+    normal = (sub if bf < sub else bf) * _fp.UNBIAS
     return units if small else normal
 
 
@@ -130,12 +147,15 @@ def _register_math():
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
     overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
+    register_jitable(**inline)(_subnormal_test_and_units)
     overload(_fp.unbias, jit_options=inline)(lambda b: _unbias_bits)
+    overload(_fp.unbias_times, jit_options=inline)(lambda b, f: _unbias_times_bits)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
     # inline="always": numba inlines its IR, so the intrinsic marks the loop itself.
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
-    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias)
+    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias,
+                _fp.unbias_times)
     for fn in JITABLE:
         if fn not in replaced:
             register_jitable(forceinline=True, **_JIT_OPTIONS)(fn)

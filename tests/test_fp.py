@@ -48,6 +48,29 @@ def test_unbias_rounds_once_into_the_subnormals(compiled):
     assert (want < np.finfo(np.float64).tiny).sum() > 500  # the subnormal range is exercised
 
 
+@numba.njit
+def _unbias_times_all(b, f, out):
+    for i in range(b.size):
+        out[i] = _fp.unbias_times(b[i], f[i])
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_unbias_times_is_unbias_of_the_product(compiled):
+    """unbias_times(b, f) == unbias(b * f) when f = 1 wherever the result is subnormal (its
+    contract), f in (1/2, 1] elsewhere, as 1/(1 + t) is; NaN passes."""
+    b = np.concatenate([_biased_values(2), [np.nan, -np.nan]])
+    rng = np.random.default_rng(3)
+    f = np.where(b < 2.0 ** -500, 1.0, rng.uniform(0.5, 1.0, b.size))
+    want = np.ldexp(b * f, -512)
+    if compiled:
+        got = np.empty_like(b)
+        _unbias_times_all(b, f, got)
+    else:
+        got = np.array([_fp.unbias_times(float(x), float(g)) for x, g in zip(b, f)])
+    assert np.array_equal(got, want, equal_nan=True)
+    assert (want < np.finfo(np.float64).tiny).sum() > 500
+
+
 def test_unbias_passes_nan_of_either_sign():
     """x86 arithmetic makes NaNs with the sign bit set."""
     nans = np.array([np.nan, -np.nan])

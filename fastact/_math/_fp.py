@@ -289,6 +289,18 @@ def unbias(b):
     return units if small else normal
 
 
+@jitable(flags=("small",))
+def unbias_times(b, f):
+    """``unbias(b * f)`` for b >= 0 (or NaN) and a factor f that is exactly 1.0 wherever
+    b * 2^-512 is subnormal (1/(1 + t) for t = b 2^-512, say): there the result is b's, so the
+    subnormal branch reads b alone, and a loop that also takes ``unbias(b)`` forms it once."""
+    small = b < _SUBNORMAL_BIASED
+    units = from_subnormal_units(b * _TO_SUBNORMAL_UNITS)  # overflows (unused) for large b
+    bf = b * f
+    normal = (_SUBNORMAL_BIASED if bf < _SUBNORMAL_BIASED else bf) * UNBIAS  # NaN passes
+    return units if small else normal
+
+
 @jitable
 def unbias_signed(b):
     """``unbias`` for either sign."""

@@ -22,7 +22,7 @@ from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_horner_ste
                   dd_square, exp_neg_biased,
                   exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit,
                   log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
-                  two_sum, unbias, unbias_signed)
+                  two_sum, unbias, unbias_signed, unbias_times)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
 # products with the tail of m stay normal (a subnormal operation takes a microcode assist).
@@ -127,7 +127,7 @@ def sigmoid(x):
 def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) sigmoid(-x), to full precision in the tails."""
     r0, re, p, c, _, _ = _sigmoid_pair(x)
-    return unbias((p + c) * (r0 + re))
+    return unbias_times(p + c, r0 + re)  # r0 + re = 1 where it is subnormal: shares sigmoid's
 
 
 @jitable(returns=2, flags=("small",))
@@ -329,7 +329,7 @@ def silu_grad(x):
     f = mul_add(xc, r0, mul_add(xc, re, 1.0))  # 1 + x sigmoid(-x) for x < 0
     dh, dl = two_prod(p, f)
     neg = unbias_signed(dh + mul_add(c, f, dl))
-    pos = mul_add(x, unbias((p + c) * r), r)
+    pos = mul_add(x, unbias_times(p + c, r), r)
     d = neg if x < 0.0 else pos
     return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
 
