@@ -105,3 +105,27 @@ def test_log1p_unit_below_one_half():
         worst = max(abs((mpmath.mpf(hi) + mpmath.mpf(lo)) / mpmath.log1p(mpmath.mpf(x)) - 1)
                     for x in t for hi, lo in [_fp.log1p_unit_dd(float(x))])
     assert worst < 2.0 ** -56, float(worst)  # was 2^-53.5 with t - 1 rounded
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_log1p_unit_single_for_float32_kernels(compiled):
+    """The float32 kernels' plain-double log1p: within 2^-33 over [0, 1], both reductions and
+    the tiny t whose log1p is t."""
+    t = np.concatenate([np.linspace(0.0, 1.0, 3001), 2.0 ** -np.arange(1.0, 1000.0, 7.0),
+                        [0.41421356237309503, 0.4142135623730951]])
+    if compiled:
+        got = _log1p_single_all(t)
+    else:
+        got = np.array([_fp.log1p_unit_single(float(x)) for x in t])
+    with mpmath.workprec(200):
+        worst = max(abs(mpmath.mpf(g) / mpmath.log1p(mpmath.mpf(x)) - 1)
+                    for x, g in zip(t[1:], got[1:]))
+    assert got[0] == 0.0 and worst < 2.0 ** -33, float(worst)
+
+
+@numba.njit
+def _log1p_single_all(t):
+    out = np.empty_like(t)
+    for i in range(t.size):
+        out[i] = _fp.log1p_unit_single(t[i])
+    return out

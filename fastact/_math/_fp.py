@@ -203,26 +203,27 @@ def expm1(x, x_lo):
     return dd_add_d(sh, sl + p * ml, p * mh)
 
 
-# 1/1!, ..., 1/9!: (e^r - 1)/r to r^8; the first term left out, r^9/10!, is < 2^-35 for
-# |r| <= 0.35: below a 2^-11 share of a float32 ulp.
-_EXPM1_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(1, 10))
+# Q(r) ~ (e^r - 1)/r on |r| <= 1.0001 ln2/2: mpmath.chebyfit, degree 6, relative error 2^-31.8
+# (e^r - 1 = r Q(r)): below a 2^-7 share of a float32 ulp, for the float32 kernels' 1 ulp.
+_EXPM1_SINGLE = (1.0, 0.5000000047146057, 0.16666666719028936, 0.04166635277111221,
+                 0.00833329846980059, 0.0013941118895837, 0.00019899285575896282)
 # Beyond this, e^-x no longer matters to any float32 result (e^-700 ~ 1e-304, 2^k stays normal).
 _EXP_ARG_LIMIT_SINGLE = 700.0
 
 
 @jitable(returns=2)
 def exp_split(x):
-    """e^x for x <= 0 in plain double, as (k, e): e^x = 2^k (1 + e), relative error < 2^-35.
+    """e^x for x <= 0 in plain double, as (k, e): e^x = 2^k (1 + e), relative error < 2^-31.
 
     For the float32 kernels: a double carries 29 more bits than a float32, so a handful of plain
-    roundings after this still leaves one rounding to float32 that matters (the double-double of
-    ``exp_reduced`` buys bits float32 cannot hold).  k = 0 for |x| < ln2/2, where e = expm1(x)
-    to full relative precision; x is clamped to -700.
+    roundings after this still leaves the one rounding to float32 as the error that matters
+    (the double-double of ``exp_reduced`` buys bits float32 cannot hold).  k = 0 for
+    |x| < ln2/2, where e = expm1(x) to full relative precision; x is clamped to -700.
     """
     x = -_EXP_ARG_LIMIT_SINGLE if x < -_EXP_ARG_LIMIT_SINGLE else x  # NaN passes
     k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT
     r = mul_add(-k, _LN2_LO, mul_add(-k, _LN2_HI, x))  # r = x exactly when k = 0
-    return k, r * polyval(r, _EXPM1_TAYLOR)
+    return k, r * polyval(r, _EXPM1_SINGLE)
 
 
 # ---- e^-a in plain double with a 2^512 bias: the float64 core of the logistic family.
@@ -351,8 +352,15 @@ def log1p_unit_dd(t):
     return hi, lo + tail + (_LN2_TAIL if big else 0.0)
 
 
-@jitable
-def log1p_unit(t):
-    """log(1 + t) for t in [0, 1], about 0.5 ulp (see ``log1p_unit_dd``)."""
-    hi, lo = log1p_unit_dd(t)
-    return hi + lo
+# 2 atanh(s) = 2s + 2s^3/3 + ... to s^11: for |s| <= 0.172 the first term left out is < 2^-34
+# relative, below a 2^-10 share of a float32 ulp.
+_ATANH_SINGLE = tuple(2.0 / n for n in range(1, 13, 2))
+
+
+@jitable(flags=("big",))
+def log1p_unit_single(t):
+    """log(1 + t) for t in [0, 1] in plain double, relative error < 2^-33: for the float32
+    kernels, as ``log1p_unit_dd`` (the same reduction to |s| <= 0.172) without its double-double."""
+    big = t > _SQRT2_M1
+    s = (t - 1.0) / (t + 3.0) if big else t / (t + 2.0)  # t - 1: one rounding at most, 2^-54
+    return (_LN2 if big else 0.0) + s * polyval(s * s, _ATANH_SINGLE)

@@ -20,8 +20,8 @@ import math
 from . import declare, jitable, param
 from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_horner_step, dd_mul,
                   dd_square, exp_neg_biased,
-                  exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit,
-                  log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
+                  exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum,
+                  log1p_unit_single, log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
                   two_sum, unbias, unbias_signed, unbias_times)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
@@ -199,8 +199,8 @@ def _tanh_abs_dd(a):
 
 
 # float32 kernels (NAME_f32, NAME_f32_grad: used for float32 arrays): the same formulas in plain
-# double through ``exp_split``.  All roundings together stay below 2^-34 relative, so the one
-# rounding to float32 is off the correctly rounded result only within 2^-10 ulp of a tie.
+# double through ``exp_split``.  All roundings together stay below 2^-31 relative, so the one
+# rounding to float32 is off the correctly rounded result only within 2^-7 ulp of a tie.
 # t < 2^-1000 needs no scaling care: those results are 0 in float32.
 
 @jitable(returns=2)
@@ -281,7 +281,7 @@ def softplus_f32(x, beta):
     """softplus for float32 results: max(beta x, 0)/beta + log1p(e^-|beta x|)/beta."""
     bx = beta * x
     _, _, t = _sigmoid_single(bx)
-    lp = log1p_unit(t) / beta
+    lp = log1p_unit_single(t) / beta
     return x + lp if bx > 0.0 else lp
 
 
@@ -296,7 +296,7 @@ def softplus_f32_grad(x, beta):
 def log_sigmoid_f32(x):
     """log_sigmoid for float32 results."""
     _, _, t = _sigmoid_single(x)
-    lp = log1p_unit(t)
+    lp = log1p_unit_single(t)
     return x - lp if x < 0.0 else -lp
 
 
