@@ -369,11 +369,12 @@ JAX_NAMES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish"
              "softsign": "soft_sign"}
 
 
-def _peer_jax_jvp_of_jvp(name, z):
-    """(g, g', g'') from JAX: jax.jvp of jax.jvp along ones, jitted, float64 where z is."""
+def _jax_activation(name, dtype):
+    """(jax, jax.numpy, g as a function of one array at fastact's defaults), float64 enabled
+    where ``dtype`` is float64; None where JAX has no such function."""
     import jax
 
-    if z.dtype == np.float64:
+    if dtype == np.float64:
         jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
@@ -384,9 +385,29 @@ def _peer_jax_jvp_of_jvp(name, z):
     keywords = {p.name: p.default for p in act.params if p.name in ("alpha", "b")}
     if name == "gelu":
         keywords["approximate"] = False  # fastact's default is the exact GELU, as PyTorch's
+    return jax, jnp, lambda v: fn(v, **keywords)
+
+
+def _peer_jax(name, z, y, dy):
+    """g and g' from JAX: jax.jvp along ones, jitted (JAX allocates its outputs)."""
+    found = _jax_activation(name, z.dtype)
+    if found is None:
+        return None
+    jax, jnp, fn = found
+    value_and_grad = jax.jit(lambda x: jax.jvp(fn, (x,), (jnp.ones_like(x),)))
+    x = jnp.asarray(z)
+    return lambda: jax.block_until_ready(value_and_grad(x))
+
+
+def _peer_jax_jvp_of_jvp(name, z):
+    """(g, g', g'') from JAX: jax.jvp of jax.jvp along ones, jitted, float64 where z is."""
+    found = _jax_activation(name, z.dtype)
+    if found is None:
+        return None
+    jax, jnp, fn = found
 
     def first(x):
-        return jax.jvp(lambda v: fn(v, **keywords), (x,), (jnp.ones_like(x),))
+        return jax.jvp(fn, (x,), (jnp.ones_like(x),))
 
     @jax.jit
     def derivatives(x):
@@ -409,7 +430,7 @@ def _floor(name, z, y, dy):
     return lambda: np.copyto(dst, src)
 
 
-PEERS = {"scipy": _peer_scipy, "numexpr": _peer_numexpr, "torch": _peer_torch,
+PEERS = {"scipy": _peer_scipy, "numexpr": _peer_numexpr, "torch": _peer_torch, "jax": _peer_jax,
          "numba+libm": _peer_numba_libm, "copy floor": _floor}
 
 
@@ -550,8 +571,9 @@ def format_table(rows, variant="value_and_grad"):
                      "outputs; fastact writes into preallocated buffers)")
     elif peers:
         lines.append("peer columns: ns/element of the same work (value and derivative into "
-                     "preallocated buffers); 'copy floor': np.copyto of the same bytes (1.5n "
-                     "elements: one read and two writes of n)")
+                     "preallocated buffers; jax: jitted jvp along ones, which allocates its "
+                     "outputs); 'copy floor': np.copyto of the same bytes (1.5n elements: one "
+                     "read and two writes of n)")
     return "\n".join(lines)
 
 
@@ -634,8 +656,8 @@ def main(argv=None):
                         help=f"kernels to time (default: {_backends.name}, as FASTACT_BACKEND)")
     parser.add_argument("--json", metavar="FILE", help="also save the results as JSON")
     parser.add_argument("--peers", action="store_true",
-                        help="add scipy, numexpr, PyTorch, a numba+libm loop (where installed) "
-                             "and the memory copy floor")
+                        help="add scipy, numexpr, PyTorch, JAX, a numba+libm loop (where "
+                             "installed) and the memory copy floor")
     parser.add_argument("--plot", metavar="FILE.png", help="save a speed-up chart (matplotlib)")
     parser.add_argument("--cold-start", action="store_true",
                         help="also time fresh interpreters: import numba, import fastact, "
@@ -644,7 +666,7 @@ def main(argv=None):
     parser.add_argument("--variant", choices=VARIANTS, default="value_and_grad",
                         help="what to time: value_and_grad (default), or derivatives "
                              "(g, g', g'' in one pass)")
-    parser.add_argument("--peer-worker", metavar="PEER", choices=list(PEERS) + ["jax"],
+    parser.add_argument("--peer-worker", metavar="PEER", choices=list(PEERS),
                         help=argparse.SUPPRESS)  # internal: time one peer, print JSON
     args = parser.parse_args(argv)
     if args.threads is not None:

@@ -96,6 +96,16 @@ def test_derivatives_variant_times_them_and_its_peers(capsys):
                                        rtol=1e-12, atol=1e-15)
 
 
+def test_jax_peer_computes_value_and_grad():
+    """The JAX column times jax.jvp along ones: g and g', what fastact's value_and_grad gives."""
+    pytest.importorskip("jax")
+    z = bench.inputs(500, np.float64)
+    for name in ("silu", "tanh", "elu"):
+        got = bench.PEERS["jax"](name, z, np.empty_like(z), np.empty_like(z))()
+        for g, w in zip(got, getattr(fa, name).value_and_grad(z)):
+            np.testing.assert_allclose(np.asarray(g), w, rtol=1e-12, atol=1e-15)
+
+
 def test_peer_worker_prints_its_times_as_json(capsys):
     assert bench.main(["--peer-worker", "copy floor", "--threads", "1", "--sizes", "1e3,2e3",
                        "--activations", "relu", "--repeats", "1"]) == 0
