@@ -5,10 +5,11 @@ from cython.parallel cimport parallel, threadid
 cdef extern from "fastact_omp.h" nogil:
     const int FASTACT_OPENMP  # 1 when compiled with OpenMP
     int team_size "fastact_team_size" ()
-    # How many threads a ufunc call over n contiguous elements uses: the policy of
-    # fastact._threads.openmp_threads, which sets it (set_thread_policy).
-    int threads_for "fastact_threads_for" (Py_ssize_t n)
-    void set_policy "fastact_set_thread_policy" (int max_threads, Py_ssize_t min_split)
+    # How many threads a ufunc call over n contiguous elements uses, for a loop that splits
+    # from split_from elements: the policy of fastact._threads.openmp_threads, which sets the
+    # thread count (set_thread_policy).
+    int threads_for "fastact_threads_for" (Py_ssize_t n, Py_ssize_t split_from)
+    void set_policy "fastact_set_thread_policy" (int max_threads)
     void clear_fp_flags "fastact_clear_fp_flags" ()
 
 
@@ -87,13 +88,15 @@ cdef inline void split_chunks_ptrs(chunk_loop fn, int nthreads, Py_ssize_t n, Py
 # What numpy passes a ufunc's loop as ``data``, one per ufunc and dtype (mirrored by
 # fastact._ufunc.LoopData): the numba backend's chunk loop (0 until ``compile``, a Python
 # callable returning its address, has run on the first call), or this extension's own kernel
-# ``kid`` (>= 0); the variant; how many parameters follow the array inputs (float64 operands).
+# ``kid`` (>= 0); the variant; how many parameters follow the array inputs (float64 operands);
+# from how many contiguous elements a call splits across the OpenMP team (``threads_for``).
 ctypedef struct LoopData:
     size_t chunk
     int kid
     int variant
     int nparams
     void *compile
+    Py_ssize_t split_from
 
 # Elements a strided call to a chunk loop is gathered into, per operand (on the stack).
 DEF GATHER = 256
@@ -181,8 +184,8 @@ cdef inline void ufunc_loop(char **args, const Py_ssize_t *dims, const Py_ssize_
                 (<floating *>(pd + i * sd))[0] = math.NAN
         return
     if sp0 == 0 and sp1 == 0:
-        run_any(data, threads_for(n) if contiguous or data.chunk == 0 else 1, n, pa, sa, pb, sb,
-                pc, sc, pd, sd, p0, p1, tag)
+        run_any(data, threads_for(n, data.split_from) if contiguous or data.chunk == 0 else 1, n,
+                pa, sa, pb, sb, pc, sc, pd, sd, p0, p1, tag)
     else:
         for i in range(n):
             run_any(data, 1, 1, pa + i * sa, sa, pb + i * sb if pb != NULL else NULL, sb,
@@ -267,7 +270,7 @@ cdef inline void derivatives_loop(char **args, const Py_ssize_t *dims, const Py_
     for k in range(nout):
         plain = plain and steps[first_out + k] == size
     if plain:
-        nthreads = threads_for(n)
+        nthreads = threads_for(n, data.parts[0].split_from)  # value_and_grad's: the least work
     if nthreads <= 1:
         derivatives_range(data, 0, n, args, steps, tag)
     else:
@@ -295,7 +298,7 @@ cpdef size_t ufunc_loop_address(int double_precision)
 cpdef size_t derivatives_loop_address(int double_precision)
 
 
-cpdef void set_thread_policy(int max_threads, Py_ssize_t min_split)
+cpdef void set_thread_policy(int max_threads)
 
 
 # The entry point (cysrc/loops.py): kid indexes KERNEL_NAMES, variant is a Variant.

@@ -12,15 +12,14 @@ static inline int fastact_team_size(void) { return 1; }
 #endif
 
 /* The thread policy of fastact._threads.openmp_threads, for the ufunc loops, which cannot ask
-   Python: at most fastact_max_threads threads, one per min_split/2 elements, none below
-   min_split.  Set by _threads (set_num_threads, and 1 in a forked child: GNU OpenMP is not
-   fork-safe); a plain int read once per call. */
+   Python: at most fastact_max_threads threads, one per split_from/2 elements, none below
+   split_from (each loop's own, in its LoopData: see _threads.openmp_split_from).  Set by _threads
+   (set_num_threads, and 1 in a forked child: GNU OpenMP is not fork-safe); a plain int read
+   once per call. */
 static int fastact_max_threads = 1;
-static Py_ssize_t fastact_min_split = 1 << 14;
 
-static inline void fastact_set_thread_policy(int max_threads, Py_ssize_t min_split) {
+static inline void fastact_set_thread_policy(int max_threads) {
     fastact_max_threads = FASTACT_OPENMP ? max_threads : 1;
-    fastact_min_split = min_split;
 }
 
 /* The kernels raise floating-point flags by design (an exp that overflows to inf on the way to
@@ -28,10 +27,10 @@ static inline void fastact_set_thread_policy(int max_threads, Py_ssize_t min_spl
    which reads them after every loop, does not warn about results that are exact. */
 static inline void fastact_clear_fp_flags(void) { feclearexcept(FE_ALL_EXCEPT); }
 
-static inline int fastact_threads_for(Py_ssize_t n) {
+static inline int fastact_threads_for(Py_ssize_t n, Py_ssize_t split_from) {
     Py_ssize_t t;
-    if (n < fastact_min_split || fastact_max_threads <= 1) return 1;
-    t = n / (fastact_min_split / 2);
+    if (n < split_from || fastact_max_threads <= 1) return 1;
+    t = n / (split_from / 2);
     return t < fastact_max_threads ? (int)t : fastact_max_threads;
 }
 #endif

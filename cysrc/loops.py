@@ -29,9 +29,9 @@ def derivatives_loop_address(double_precision):
     return cython.cast(cython.size_t, cython.address(derivatives_loop_float32))
 
 
-def set_thread_policy(max_threads, min_split):
-    """The thread count the ufunc loops use from ``min_split`` contiguous elements."""
-    set_policy(max_threads, min_split)
+def set_thread_policy(max_threads):
+    """The most threads a ufunc loop uses (each from its own ``split_from`` elements)."""
+    set_policy(max_threads)
 
 
 def value_and_grad_into(data64, data32, p0, p1, max_n, z, out):

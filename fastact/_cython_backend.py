@@ -6,8 +6,10 @@ and cysrc/); it exists for installations without numba.  Its single entry point
 ``nthreads`` OpenMP threads where it was built with OpenMP); this module adapts it to the loop
 signatures the rest of fastact uses.
 """
+import numpy as np
+
 from . import _cykernels
-from ._threads import openmp_threads
+from ._threads import openmp_split_from, openmp_threads
 
 _KERNEL_ID = {name: i for i, name in enumerate(_cykernels.KERNEL_NAMES)}
 _VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Variant
@@ -16,25 +18,31 @@ _VALUE, _GRAD, _VALUE_AND_GRAD, _BACKWARD = range(4)  # cysrc/_cykernels.pxd: Va
 def build_loop(form, variant):
     """The loop for an activation ``form`` and ``variant`` (same signature as numba's, plus
     ``nthreads``; by default the loop splits its input across OpenMP threads itself, from
-    ``_threads.OPENMP_MIN_SIZE`` elements, when ``loop.openmp``)."""
+    ``_threads.openmp_split_from`` elements, when ``loop.openmp``)."""
     kid = _KERNEL_ID[form.kernel_name]
     apply = _cykernels.apply
-    threads = openmp_threads if _cykernels.OPENMP else (lambda n: 1)
+    f64, f32 = (openmp_split_from(form, np.dtype(t)) for t in (np.float64, np.float32))
+
+    def threads(z):
+        if not _cykernels.OPENMP:
+            return 1
+        return openmp_threads(z.shape[0], f32 if z.dtype == np.float32 else f64)
+
     params = _two_params
 
     if variant in ("value", "grad"):
         code = _VALUE if variant == "value" else _GRAD
 
         def loop(z, out, *p, nthreads=None):
-            n = threads(z.shape[0]) if nthreads is None else nthreads
+            n = threads(z) if nthreads is None else nthreads
             apply(kid, code, n, z, None, out, None, *params(p))
     elif variant == "value_and_grad":
         def loop(z, y, dy, *p, nthreads=None):
-            n = threads(z.shape[0]) if nthreads is None else nthreads
+            n = threads(z) if nthreads is None else nthreads
             apply(kid, _VALUE_AND_GRAD, n, z, None, y, dy, *params(p))
     else:
         def loop(g, z, out, *p, nthreads=None):
-            n = threads(z.shape[0]) if nthreads is None else nthreads
+            n = threads(z) if nthreads is None else nthreads
             apply(kid, _BACKWARD, n, g, z, out, None, *params(p))
     loop.openmp = _cykernels.OPENMP
     return loop
@@ -47,7 +55,7 @@ def ufunc_loop(form, variant_code, nparams, dtype):
 
     sync_ufunc_threads()
     data = LoopData(chunk=0, kid=_KERNEL_ID[form.kernel_name], variant=variant_code,
-                    nparams=nparams)
+                    nparams=nparams, split_from=openmp_split_from(form, dtype))
     return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
 
 

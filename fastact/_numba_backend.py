@@ -371,12 +371,13 @@ def ufunc_loop(form, variant, variant_code, nparams, dtype):
     loop = _backends.loop(form, variant)
     if _has_extension():
         from . import _cykernels
-        from ._threads import sync_ufunc_threads
+        from ._threads import openmp_split_from, sync_ufunc_threads
 
         sync_ufunc_threads()
         # compiled on the ufunc's first call for this dtype, by the extension's loop
         data = LoopData(chunk=0, kid=-1, variant=variant_code, nparams=nparams,
-                        compile=lambda: loop.chunk_address(dtype))
+                        compile=lambda: loop.chunk_address(dtype),
+                        split_from=openmp_split_from(form, dtype))
         return _cykernels.ufunc_loop_address(dtype.itemsize == 8), data
     found = loop.ufunc_loops.get(dtype.name)
     if found is None:  # (the caller, _ufunc.ufunc, holds a lock)

@@ -31,10 +31,16 @@ POOL_MIN_SIZE_LIGHT = 1 << 18
 # threads: sigmoid at 1e5 2.9 -> 2.4-2.6 ns/element, relu at 3e5 0.79 -> 0.69, 1e6 3% faster.
 HEAD_START = 8192
 HEAD_START_LIGHT = 32768
-# An OpenMP team starts in ~10-20 us even after its threads went to sleep, so the Cython loops
-# split from here, every family (measured value_and_grad at 16384 elements after 3 ms idle:
-# sigmoid 84 -> 51 us, relu 29 -> 20 us with two threads).
+# An OpenMP team starts in a few microseconds while its threads spin after a call and in ~10 us
+# after they went to sleep, so the Cython loops split once a thread has about 6 us of work:
+# memory-bound loops (relu: ~0.3 ns/element) from OPENMP_MIN_SIZE, the light float32 kernels
+# (~0.8) from OPENMP_MIN_SIZE_LIGHT, every other loop (1.5-5) from OPENMP_MIN_SIZE_HEAVY.
+# Measured with two threads, value_and_grad at 10^4 elements, back to back and 2 ms apart:
+# float64 sigmoid 16.1 -> 9.3 us and 19.2 -> 13.4 us, float32 sigmoid 8.0 -> 5.5 us; relu at
+# 10^4 2.0 us on one thread, 2.3 on two.
 OPENMP_MIN_SIZE = 1 << 14
+OPENMP_MIN_SIZE_LIGHT = 1 << 13
+OPENMP_MIN_SIZE_HEAVY = 1 << 12
 
 _lock = threading.Lock()
 _pool = None
@@ -108,15 +114,24 @@ def sync_ufunc_threads():
     extension = sys.modules.get(f"{__package__}._cykernels")
     team = extension is not None and extension.OPENMP and _openmp_usable
     if extension is not None:
-        extension.set_thread_policy(_num_threads if _openmp_usable else 1, OPENMP_MIN_SIZE)
+        extension.set_thread_policy(_num_threads if _openmp_usable else 1)
     pool_from = _NEVER if team or _num_threads <= 1 else PARALLEL_MIN_SIZE
 
 
-def openmp_threads(n):
-    """How many OpenMP threads a Cython loop over n elements uses (1 in a forked child)."""
-    if n < OPENMP_MIN_SIZE or not _openmp_usable:
+def openmp_split_from(form, compute):
+    """From how many elements a loop of an activation ``form`` computing in ``compute`` dtype
+    splits across the OpenMP team (see OPENMP_MIN_SIZE)."""
+    if form.memory_bound:
+        return OPENMP_MIN_SIZE
+    return OPENMP_MIN_SIZE_LIGHT if form.light(compute) else OPENMP_MIN_SIZE_HEAVY
+
+
+def openmp_threads(n, split_from=OPENMP_MIN_SIZE):
+    """How many OpenMP threads a Cython loop over n elements uses, for a loop that splits from
+    ``split_from`` elements (1 in a forked child): one per split_from / 2 elements."""
+    if n < split_from or not _openmp_usable:
         return 1
-    return min(_num_threads, n // (OPENMP_MIN_SIZE // 2))
+    return min(_num_threads, n // (split_from // 2))
 
 
 def run_split(kernel, arrays, params, light=False):

@@ -39,7 +39,8 @@ _LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the order numpy t
 class LoopData(ctypes.Structure):
     """The ``data`` of one inner loop (cysrc/entry.pxd: LoopData)."""
     _fields_ = [("chunk", ctypes.c_size_t), ("kid", ctypes.c_int), ("variant", ctypes.c_int),
-                ("nparams", ctypes.c_int), ("compile", ctypes.py_object)]
+                ("nparams", ctypes.c_int), ("compile", ctypes.py_object),
+                ("split_from", ctypes.c_ssize_t)]
 
 
 class DerivativesData(ctypes.Structure):

@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fastact
@@ -125,20 +126,36 @@ def test_cython_extension_splits_large_inputs_with_openmp():
     assert _cython_backend.build_loop(fastact.sigmoid.forms[None], "value_and_grad").openmp
 
 
-def test_openmp_thread_count_from_size_and_setting():
-    from fastact._threads import OPENMP_MIN_SIZE, openmp_threads
+@pytest.mark.parametrize("split_from", [1 << 12, 1 << 14])
+def test_openmp_thread_count_from_size_and_setting(split_from):
+    from fastact._threads import openmp_threads
     saved = fastact.get_num_threads()
     try:
         fastact.set_num_threads(2)
-        assert openmp_threads(OPENMP_MIN_SIZE - 1) == 1  # a team costs more than it saves
-        assert openmp_threads(OPENMP_MIN_SIZE) == 2
+        assert openmp_threads(split_from - 1, split_from) == 1  # a team costs more than it saves
+        assert openmp_threads(split_from, split_from) == 2
         fastact.set_num_threads(8)
-        assert openmp_threads(OPENMP_MIN_SIZE) == 2  # chunks of at least OPENMP_MIN_SIZE / 2
-        assert openmp_threads(100 * OPENMP_MIN_SIZE) == 8
+        assert openmp_threads(split_from, split_from) == 2  # chunks of at least split_from / 2
+        assert openmp_threads(100 * split_from, split_from) == 8
         fastact.set_num_threads(1)
-        assert openmp_threads(100 * OPENMP_MIN_SIZE) == 1
+        assert openmp_threads(100 * split_from, split_from) == 1
     finally:
         fastact.set_num_threads(saved)
+
+
+def test_openmp_split_sizes_follow_the_work_per_element():
+    """A loop splits once a thread has a few microseconds of work: memory-bound loops late,
+    the light float32 kernels earlier, the exponential family's float64 loops earliest."""
+    from fastact import _threads
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    split = _threads.openmp_split_from
+    assert split(fastact.relu.forms[None], f64) == split(fastact.relu.forms[None], f32) \
+        == _threads.OPENMP_MIN_SIZE
+    assert split(fastact.sigmoid.forms[None], f32) == _threads.OPENMP_MIN_SIZE_LIGHT
+    assert split(fastact.sigmoid.forms[None], f64) == split(fastact.gelu.forms["none"], f32) \
+        == _threads.OPENMP_MIN_SIZE_HEAVY
+    assert _threads.OPENMP_MIN_SIZE_HEAVY < _threads.OPENMP_MIN_SIZE_LIGHT \
+        < _threads.OPENMP_MIN_SIZE
 
 
 @pytest.mark.slow

@@ -315,7 +315,9 @@ def test_large_calls_split_across_the_openmp_team():
         assert res.returncode == 0, res.stderr
         return int(res.stdout)
 
-    large, small = 4 * _threads.OPENMP_MIN_SIZE, _threads.OPENMP_MIN_SIZE - 1
+    split_from = _threads.openmp_split_from(fa.sigmoid.forms[None], np.dtype(np.float64))
+    assert split_from == _threads.OPENMP_MIN_SIZE_HEAVY  # 10^4 elements split
+    large, small = 4 * split_from, split_from - 1
     assert extra_threads(1, large) == 0
     assert extra_threads(2, small) == 0
     assert extra_threads(2, large) == 1
