@@ -1,6 +1,6 @@
 """The README's speed chart: ns/element against n (log-log), one panel per core function,
-float64 beside float32, with a line for fastact, PyTorch where it is installed (timed in a
-process of its own by ``fastact.bench``), naive numpy and the copy floor.
+float64 beside float32, with a line for fastact, PyTorch and JAX where they are installed (each
+timed in a process of its own by ``fastact.bench``), naive numpy and the copy floor.
 
     python benchmarks/chart.py [FILE.png] [--json FILE]
 """
@@ -13,7 +13,7 @@ from fastact import bench
 
 SIZES = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
 FUNCTIONS = ["sigmoid", "tanh", "relu"]
-LINES = ["torch", "copy floor"]  # peers drawn (where installed) besides fastact and numpy
+LINES = ["torch", "jax", "copy floor"]  # peers drawn (where installed) besides fastact and numpy
 
 
 def measure(repeats=5):

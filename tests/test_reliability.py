@@ -259,7 +259,8 @@ def test_which_loops_are_light():
     assert not fa.sigmoid.forms[None].light(f64) and fa.sigmoid.forms[None].light(f32)
     assert fa.silu.forms[None].light(f32) and fa.elu.forms[None].light(f32)
     assert not fa.softplus.forms[None].light(f32)  # its float32 kernel keeps log1p's division
-    assert not fa.gelu.forms["none"].light(f32)  # no float32 kernel of its own
+    assert not fa.gelu.forms["none"].light(f32)  # its float32 kernel: two fits and an exp
+    assert not fa.gelu.forms["tanh"].light(f32)  # no float32 kernel of its own
 
 
 def test_light_loops_stay_on_one_thread_below_the_pool_threshold(monkeypatch):

@@ -7,15 +7,16 @@ e^(x^2) erfc(x) is smooth and slowly varying: one polynomial in t = (x-4)/(x+4) 
 Shepherd and Laframboise's).  Then Phi(z) = Q for z <= 0 and 1 - Q above, with no cancellation
 (PyTorch's 1+erf loses everything below z ~ -6), and no libm call, so loops vectorise.  z^2/2 is
 formed in double-double, because e^(-z^2/2) amplifies its rounding by ~z^2; results that may be
-subnormal are computed as a mantissa times 2^k and rounded once.
+subnormal are computed as a mantissa times 2^k and rounded once.  float32 arrays take
+``gelu_f32``: the same formulas in plain double with shorter fits.
 
 tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.044715 z^3), with
 2u in double-double (the tail of sigmoid amplifies its rounding by |2u|).
 """
 
 from . import choice, declare, jitable
-from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, fast_two_sum, mul_add, polyval,
-                  scale2, two_prod, two_sum)
+from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, exp_split, fast_two_sum, mul_add,
+                  polyval, pow2, scale2, two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, tanh
 
 _INV_SQRT2 = 0.7071067811865476
@@ -130,6 +131,59 @@ def gelu_grad(x):
     neg = scale2(q + xphi, k)
     pos = (1.0 - scale2(q, k)) + scale2(xphi, k)
     d = small if abs(x) < 1.0 else (neg if x <= 0.0 else pos)
+    return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
+
+
+# float32 kernels (gelu_f32, gelu_f32_grad: used for float32 arrays): the same formulas in plain
+# double, with shorter fits and ``exp_split``: below 2^-31 relative before the one rounding to
+# float32.  (1 + 2x) erfcx(x) in t = (x - 4)/(x + 4) for x <= 12 (t <= 1/2; beyond, every
+# float32 result is 0 or 1 or the z Q it rounds to does not change): mpmath.chebyfit, degree 13,
+# 2^-34.8 relative; g(s) of _PHI_SMALL: degree 6, 2^-36.3.
+_ERFCX_SINGLE = (
+    1.232995118623819, -0.13962111759729537, 0.01537965222748385, 0.06809710360963817,
+    -0.10103903840850416, 0.09373192700681143, -0.06633138801815502, 0.0371741667212427,
+    -0.016186409365456463, 0.0050138421808887, -0.0008068981753592758, -0.00020235619859953994,
+    0.00022144196155510698, 3.891309032321505e-05,
+)
+_ERFCX_SINGLE_X_MAX = 12.0
+_PHI_SMALL_SINGLE = (
+    0.9999999999895813, -0.16666666564504712, 0.0249999836060461, -0.00297609153595186,
+    0.00028906624188940633, -2.3247476434162778e-05, 1.346721926611776e-06,
+)
+
+
+@jitable(returns=3)
+def _gauss_single(z):
+    """(z phi(z), Q, Phi_small) in plain double: Q = Phi(-|z|) = e^(-z^2/2) erfcx(|z|/sqrt2)/2,
+    Phi_small = Phi(z) for |z| < 1 (finite for any z)."""
+    k, em = exp_split(-0.5 * (z * z))  # clamped at -700: e stays normal, results 0 in float32
+    p = pow2(k)
+    e = mul_add(p, em, p)
+    x = abs(z) * _INV_SQRT2
+    x = _ERFCX_SINGLE_X_MAX if x > _ERFCX_SINGLE_X_MAX else x  # NaN passes
+    d1 = x + _ERFCX_K
+    d2 = mul_add(2.0, x, 1.0)
+    inv = 1.0 / (d1 * d2)  # one division for both (a division takes 8-16 cycles a vector)
+    t = (x - _ERFCX_K) * d2 * inv
+    q = e * (0.5 * polyval(t, _ERFCX_SINGLE) * d1 * inv)
+    s = z * z
+    g = polyval(s if s < 1.0 else 1.0, _PHI_SMALL_SINGLE)
+    return (z * _INV_SQRT_2PI[0]) * e, q, mul_add(z * _INV_SQRT_2PI[0], g, 0.5)
+
+
+@jitable
+def gelu_f32(x):
+    """Exact GELU for float32 results (see above)."""
+    _, q, phi_small = _gauss_single(x)
+    y = x * phi_small if abs(x) < 1.0 else (x * q if x <= 0.0 else x * (1.0 - q))
+    return y if x != -INF else -0.0
+
+
+@jitable
+def gelu_f32_grad(x):
+    """gelu' = Phi(x) + x phi(x) for float32 results."""
+    xphi, q, phi_small = _gauss_single(x)
+    d = phi_small + xphi if abs(x) < 1.0 else ((q + xphi) if x <= 0.0 else (1.0 - q) + xphi)
     return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
 
 
