@@ -20,32 +20,28 @@ static inline double fastact_pow2(double kf) {
     return r;
 }
 
-/* round(m) * 2^-1074 for 0 <= m <= 2^52, from its bits: m + 2^52 holds round(m) in its mantissa,
-   and those are the subnormal's bits.  No floating-point operation has a subnormal result. */
-static inline double fastact_from_subnormal_units(double m) {
-    const double two52 = 4503599627370496.0;
-    double t = m + two52;
-    uint64_t bits, base;
+/* The double whose bits are those of t less those of base (t >= base > 0, same sign): for a t
+   whose exponent is base's, its mantissa bits as a subnormal. */
+static inline double fastact_bits_less(double t, double base) {
+    uint64_t bits, base_bits;
     memcpy(&bits, &t, sizeof bits);
-    memcpy(&base, &two52, sizeof base);
-    bits -= base;
+    memcpy(&base_bits, &base, sizeof base_bits);
+    bits -= base_bits;
     double r;
     memcpy(&r, &bits, sizeof r);
     return r;
 }
 
+/* round(m) * 2^-1074 for 0 <= m <= 2^52, from its bits: m + 2^52 holds round(m) in its mantissa,
+   and those are the subnormal's bits.  No floating-point operation has a subnormal result. */
+static inline double fastact_from_subnormal_units(double m) {
+    return fastact_bits_less(m + 0x1p52, 0x1p52);
+}
+
 /* b * 2^-512 rounded to the subnormals' grid, for b < 2^-510: 2^-1022 + b 2^-512 rounds once, to a
    normal number (no assist), whose mantissa bits are the subnormal's.  As the numba backend's. */
 static inline double fastact_subnormal_of_biased(double b) {
-    const double smallest_normal = 0x1p-1022;
-    double t = fma(b, 0x1p-512, smallest_normal);
-    uint64_t bits, base;
-    memcpy(&bits, &t, sizeof bits);
-    memcpy(&base, &smallest_normal, sizeof base);
-    bits -= base;
-    double r;
-    memcpy(&r, &bits, sizeof r);
-    return r;
+    return fastact_bits_less(fma(b, 0x1p-512, 0x1p-1022), 0x1p-1022);
 }
 
 /* Whether b * 2^-512 is subnormal, from the bits without the sign (x86's NaNs are negative):
