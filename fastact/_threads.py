@@ -31,13 +31,11 @@ POOL_MIN_SIZE_LIGHT = 1 << 18
 # threads: sigmoid at 1e5 2.9 -> 2.4-2.6 ns/element, relu at 3e5 0.79 -> 0.69, 1e6 3% faster.
 HEAD_START = 8192
 HEAD_START_LIGHT = 32768
-# An OpenMP team starts in a few microseconds while its threads spin after a call and in ~10 us
-# after they went to sleep, so the Cython loops split once a thread has about 6 us of work:
-# memory-bound loops (relu: ~0.3 ns/element) from OPENMP_MIN_SIZE, the light float32 kernels
-# (~0.8) from OPENMP_MIN_SIZE_LIGHT, every other loop (1.5-5) from OPENMP_MIN_SIZE_HEAVY.
-# Measured with two threads, value_and_grad at 10^4 elements, back to back and 2 ms apart:
-# float64 sigmoid 16.1 -> 9.3 us and 19.2 -> 13.4 us, float32 sigmoid 8.0 -> 5.5 us; relu at
-# 10^4 2.0 us on one thread, 2.3 on two.
+# An OpenMP team starts in a few microseconds while its threads spin after a call (in more once
+# they went to sleep), so the Cython loops split once a thread has about 6 us of work:
+# memory-bound loops (relu & co.) from OPENMP_MIN_SIZE, the light float32 kernels from
+# OPENMP_MIN_SIZE_LIGHT, every other loop from OPENMP_MIN_SIZE_HEAVY (the measurements are in
+# docs/architecture.md, "Threads").
 OPENMP_MIN_SIZE = 1 << 14
 OPENMP_MIN_SIZE_LIGHT = 1 << 13
 OPENMP_MIN_SIZE_HEAVY = 1 << 12
