@@ -163,7 +163,7 @@ def _gauss_single(z):
     x = _ERFCX_SINGLE_X_MAX if x > _ERFCX_SINGLE_X_MAX else x  # NaN passes
     d1 = x + _ERFCX_K
     d2 = mul_add(2.0, x, 1.0)
-    inv = 1.0 / (d1 * d2)  # one division for both (a division takes 8-16 cycles a vector)
+    inv = 1.0 / (d1 * d2)  # one division for t and for 1/(1 + 2x)
     t = (x - _ERFCX_K) * d2 * inv
     q = e * (0.5 * polyval(t, _ERFCX_SINGLE) * d1 * inv)
     s = z * z

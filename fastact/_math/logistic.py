@@ -19,10 +19,9 @@ import math
 
 from . import declare, jitable, param
 from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_horner_step, dd_mul,
-                  dd_square, exp_neg_biased,
-                  exp_neg_biased_parts, exp_reduced, expm1, exp_split, fast_two_sum,
-                  log1p_unit_single, log1p_unit_dd, mul_add, polyval, pow2, scale2, scale2_tail, two_prod,
-                  two_sum, unbias, unbias_signed, unbias_times)
+                  dd_square, exp_neg_biased, exp_neg_biased_parts, exp_reduced, expm1, exp_split,
+                  fast_two_sum, log1p_unit_dd, log1p_unit_single, mul_add, polyval, pow2, scale2,
+                  scale2_tail, two_prod, two_sum, unbias, unbias_signed, unbias_times)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
 # products with the tail of m stay normal (a subnormal operation takes a microcode assist).
