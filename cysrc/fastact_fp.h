@@ -6,9 +6,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Forced inline: the generated module is large enough that gcc's unit-growth limits stop it
+   inlining plain `static inline` helpers into the kernels' loops, which then do not vectorise. */
+#if defined(__GNUC__)
+#define FASTACT_INLINE static inline __attribute__((always_inline))
+#else
+#define FASTACT_INLINE static inline
+#endif
+
 /* 2.0 ** kf for an integer-valued double kf in [-1022, 1023], by building the exponent field:
    kf + 1.5*2^52 holds kf in its low mantissa bits.  No float->int conversion, so loops vectorise. */
-static inline double fastact_pow2(double kf) {
+FASTACT_INLINE double fastact_pow2(double kf) {
     const double shift = 6755399441055744.0;
     double t = kf + shift;
     uint64_t bits, shift_bits;
@@ -22,7 +30,7 @@ static inline double fastact_pow2(double kf) {
 
 /* The double whose bits are those of t less those of base (t >= base > 0, same sign): for a t
    whose exponent is base's, its mantissa bits as a subnormal. */
-static inline double fastact_bits_less(double t, double base) {
+FASTACT_INLINE double fastact_bits_less(double t, double base) {
     uint64_t bits, base_bits;
     memcpy(&bits, &t, sizeof bits);
     memcpy(&base_bits, &base, sizeof base_bits);
@@ -34,19 +42,19 @@ static inline double fastact_bits_less(double t, double base) {
 
 /* round(m) * 2^-1074 for 0 <= m <= 2^52, from its bits: m + 2^52 holds round(m) in its mantissa,
    and those are the subnormal's bits.  No floating-point operation has a subnormal result. */
-static inline double fastact_from_subnormal_units(double m) {
+FASTACT_INLINE double fastact_from_subnormal_units(double m) {
     return fastact_bits_less(m + 0x1p52, 0x1p52);
 }
 
 /* b * 2^-512 rounded to the subnormals' grid, for b < 2^-510: 2^-1022 + b 2^-512 rounds once, to a
    normal number (no assist), whose mantissa bits are the subnormal's.  As the numba backend's. */
-static inline double fastact_subnormal_of_biased(double b) {
+FASTACT_INLINE double fastact_subnormal_of_biased(double b) {
     return fastact_bits_less(fma(b, 0x1p-512, 0x1p-1022), 0x1p-1022);
 }
 
 /* Whether b * 2^-512 is subnormal, from the bits without the sign (x86's NaNs are negative):
    a comparison the compiler cannot merge with the clamp's (see unbias in fastact/_math/_fp.py). */
-static inline int fastact_unbias_is_subnormal(double b) {
+FASTACT_INLINE int fastact_unbias_is_subnormal(double b) {
     const double sub = 0x1p-510;
     uint64_t bits, sub_bits;
     memcpy(&bits, &b, sizeof bits);
@@ -55,7 +63,7 @@ static inline int fastact_unbias_is_subnormal(double b) {
 }
 
 /* b * 2^-512 for b >= 0 or NaN, as fastact/_math/_fp.py's unbias. */
-static inline double fastact_unbias(double b) {
+FASTACT_INLINE double fastact_unbias(double b) {
     const double sub = 0x1p-510;
     double normal = (b < sub ? sub : b) * 0x1p-512;
     return fastact_unbias_is_subnormal(b) ? fastact_subnormal_of_biased(b) : normal;
@@ -63,7 +71,7 @@ static inline double fastact_unbias(double b) {
 
 /* unbias(b * f) for f = 1 wherever b * 2^-512 is subnormal, as _fp.py's unbias_times: the
    subnormal branch reads b, the same expressions as unbias(b), so a loop forms them once. */
-static inline double fastact_unbias_times(double b, double f) {
+FASTACT_INLINE double fastact_unbias_times(double b, double f) {
     const double sub = 0x1p-510;
     double bf = b * f;
     double normal = (bf < sub ? sub : bf) * 0x1p-512;
@@ -72,7 +80,7 @@ static inline double fastact_unbias_times(double b, double f) {
 
 /* c[0] + c[1] x + ... + c[n-1] x^(n-1), n >= 2, as E(x^2) + x O(x^2), each by Horner's rule with
    FMA: the same operations in the same order as fastact/_math/_fp.py's polyval. */
-static inline double fastact_polyval_n(double x, const double *c, size_t n) {
+FASTACT_INLINE double fastact_polyval_n(double x, const double *c, size_t n) {
     double x2 = x * x;
     double even = c[2 * ((n + 1) / 2 - 1)];
     for (size_t j = (n + 1) / 2 - 1; j-- > 0;)
