@@ -18,6 +18,12 @@ cdef inline Py_ssize_t chunk_start(Py_ssize_t n, int t, int team) noexcept nogil
     return n if t == team else (n * t // team) // 64 * 64
 
 
+# ``dispatch`` in a function of its own (cysrc/loops.py), not inlined into its callers.
+cdef void dispatch_serial(int kid, int variant, Py_ssize_t n, const floating *a, Py_ssize_t sa,
+                          const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc,
+                          floating *d, Py_ssize_t sd, double p0, double p1) noexcept nogil
+
+
 cdef inline void split_ptrs(int kid, int variant, int nthreads, Py_ssize_t n,
                             const floating *pa, Py_ssize_t sa, const floating *pb,
                             Py_ssize_t sb, floating *pc, Py_ssize_t sc, floating *pd,
@@ -33,7 +39,7 @@ cdef inline void split_ptrs(int kid, int variant, int nthreads, Py_ssize_t n,
     cdef int team, t
     cdef Py_ssize_t lo, hi
     if nthreads <= 1:
-        dispatch(kid, variant, n, pa, sa, pb, sb, pc, sc, pd, sd, p0, p1)
+        dispatch_serial(kid, variant, n, pa, sa, pb, sb, pc, sc, pd, sd, p0, p1)
         return
     with parallel(num_threads=nthreads):
         team = team_size()

@@ -7,6 +7,13 @@ OPENMP = FASTACT_OPENMP == 1  # nthreads > 1 splits the work only then
 cnp.import_array()  # numpy's C API, for the methods' fast path (entry.pxd)
 
 
+def dispatch_serial(kid, variant, n, a, sa, b, sb, c, sc, d, sd, p0, p1):
+    """``dispatch`` on one thread, in a function of its own as the parallel region's body is:
+    inlined into its callers (the ufunc loops, ``apply``), gcc left that copy of every kernel's
+    loop scalar, at several times the vectorised loop's time."""
+    dispatch(kid, variant, n, a, sa, b, sb, c, sc, d, sd, p0, p1)
+
+
 def apply(kid, variant, nthreads, a, b, c, d, p0, p1):
     """Run loop ``variant`` of kernel ``kid`` (see ``split``), without the GIL."""
     with cython.nogil:
