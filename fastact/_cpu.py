@@ -44,7 +44,9 @@ def build_targets(machine=None, native=None):
     machine = platform.machine() if machine is None else machine
     native = os.environ.get("FASTACT_NATIVE", "0") == "1" if native is None else native
     if native:
-        return {NATIVE: (("-march=native",), ())}
+        # 512-bit vectors where the CPU has AVX-512, as for x86_64_v4 (gcc's tuning for the
+        # AVX-512 CPUs prefers 256); a CPU without AVX-512 ignores the preference.
+        return {NATIVE: (("-march=native", "-mprefer-vector-width=512"), ())}
     if _is_x86_64(machine):
         return {name: (gcc, msvc) for name, (_, gcc, msvc) in X86_64_TARGETS.items()}
     return {GENERIC: ((), ())}

@@ -41,6 +41,9 @@ def test_x86_64_builds_three_levels_and_other_machines_one_generic_target():
     assert "-mavx512f" in gcc["x86_64_v4"] and "-mfma" in gcc["x86_64_v3"]
     assert not any(f.startswith(("-mavx", "-mfma")) for f in gcc["x86_64_v2"])
     assert not any(f.startswith("-march") for flags in gcc.values() for f in flags)
+    # 512-bit vectors as numba's loops (gcc's AVX-512 tuning prefers 256), native builds too
+    native = _cpu.build_targets("x86_64", native=True)["native"][0]
+    assert "-mprefer-vector-width=512" in gcc["x86_64_v4"] and "-mprefer-vector-width=512" in native
 
 
 def test_the_best_target_the_cpu_runs_is_chosen():
