@@ -280,7 +280,7 @@ def softplus_f32(x, beta):
     """softplus for float32 results: max(beta x, 0)/beta + log1p(e^-|beta x|)/beta."""
     bx = beta * x
     _, _, t = _sigmoid_single(bx)
-    lp = log1p_unit_single(t) / beta
+    lp = log1p_unit_single(t) * (1.0 / beta)
     return x + lp if bx > 0.0 else lp
 
 
