@@ -129,3 +129,37 @@ def _log1p_single_all(t):
     for i in range(t.size):
         out[i] = _fp.log1p_unit_single(t[i])
     return out
+
+
+@numba.njit
+def _dd_div_const_all(a, al, b):
+    """A loop over a constant divisor b, as the kernels' (1/b is hoisted out of it)."""
+    q = np.empty_like(a)
+    ql = np.empty_like(a)
+    for i in range(a.size):
+        q[i], ql[i] = _fp.dd_div_const(a[i], al[i], b)
+    return q, ql
+
+
+_DIVISORS = [1.0, 2.5, 0.3, 1e-300, 3e-305, 2.0 ** -1000, 6e-309, 4e-320, 5e-324, 1e298, 1.7e308]
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("b", _DIVISORS)
+def test_dd_div_const_is_a_double_double_quotient(compiled, b):
+    """(ah + al) / b to ~2^-103 through one reciprocal of b, subnormal and huge b included
+    (1/b overflows below 2^-1024: the scaled path), where the quotient and its low part are
+    normal (a double-double has fewer bits where its low part is subnormal)."""
+    rng = np.random.default_rng(7)
+    e_lo, e_hi = max(-900, -900 + np.log2(b)), min(1000, 1000 + np.log2(b))
+    a = 2.0 ** rng.uniform(e_lo, e_hi, 400) * rng.choice([-1.0, 1.0], 400)
+    al = a * rng.uniform(-2.0 ** -53, 2.0 ** -53, 400)
+    if compiled:
+        q, ql = _dd_div_const_all(a, al, b)
+    else:
+        q, ql = np.array([_fp.dd_div_const(float(x), float(y), b) for x, y in zip(a, al)]).T
+    with mpmath.workprec(300):
+        worst = max(abs((mpmath.mpf(h) + mpmath.mpf(l)) * b / (mpmath.mpf(x) + mpmath.mpf(y)) - 1)
+                    for x, y, h, l in zip(a, al, q, ql))
+    # plain Python's mul_add rounds twice: the residual is not exact there
+    assert worst < (2.0 ** -100 if compiled else 2.0 ** -50), float(worst)

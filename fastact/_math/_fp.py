@@ -114,6 +114,23 @@ def dd_horner_step(ph, pl, th, tl, c):
     return fast_two_sum(s, e + l)
 
 
+# 1/b is finite from b = 2^-1023 up; below, the quotient is formed from b * 2^64.
+_DIV_SCALE_BELOW = 2.0 ** -1000
+_DIV_SCALE = 2.0 ** 64
+
+
+@jitable(returns=2)
+def dd_div_const(ah, al, b):
+    """(ah + al) / b as a double-double (~2^-103 relative) for b > 0, through 1/b: in a loop
+    over a constant b (a parameter) the compiler forms 1/b once, so the loop divides by
+    nothing.  q = ah/b is off by ~1 ulp; the residual ah - q b, one FMA (so to ~2^-105 of ah:
+    plain Python's mul_add rounds twice, 2^-53), corrects it."""
+    s = _DIV_SCALE if b < _DIV_SCALE_BELOW else 1.0
+    inv = 1.0 / (b * s)
+    q = (ah * inv) * s
+    return q, ((mul_add(-q, b, ah) + al) * inv) * s
+
+
 @jitable
 def dd_div(ah, al, bh, bl, inv):
     """(ah + al) / (bh + bl) rounded to a double, error ~0.5 ulp.

@@ -7,7 +7,8 @@ reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alph
 scale * alpha, celu'(0) = 1.
 """
 from . import alpha_nonnegative, declare, jitable, param
-from ._fp import exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2, scale2_tail, two_prod
+from ._fp import (dd_div_const, exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2,
+                  scale2_tail, two_prod)
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
 _SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
@@ -65,11 +66,8 @@ def selu_grad(x):
 
 @jitable(returns=2)
 def _over_alpha(x, alpha):
-    """min(x, 0) / alpha as a double-double (remainder from an exact product)."""
-    xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
-    q = xn / alpha
-    ph, pl = two_prod(q, alpha)
-    return q, ((xn - ph) - pl) / alpha
+    """min(x, 0) / alpha as a double-double."""
+    return dd_div_const(0.0 if x >= 0.0 else x, 0.0, alpha)  # NaN stays NaN
 
 
 @jitable

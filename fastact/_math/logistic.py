@@ -18,10 +18,11 @@ so that subnormal results round once.
 import math
 
 from . import declare, jitable, param
-from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_horner_step, dd_mul,
-                  dd_square, exp_neg_biased, exp_neg_biased_parts, exp_reduced, expm1, exp_split,
-                  fast_two_sum, log1p_unit_dd, log1p_unit_single, mul_add, polyval, pow2, scale2,
-                  scale2_tail, two_prod, two_sum, unbias, unbias_signed, unbias_times)
+from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_div_const,
+                  dd_horner_step, dd_mul, dd_square, exp_neg_biased, exp_neg_biased_parts,
+                  exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit_dd, log1p_unit_single,
+                  mul_add, polyval, pow2, scale2, scale2_tail, two_prod, two_sum, unbias,
+                  unbias_signed, unbias_times)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
 # products with the tail of m stay normal (a subnormal operation takes a microcode assist).
@@ -358,13 +359,6 @@ def _log1p_t(h, l, r0, re):
     return lh, mul_add(tl * UNBIAS, r0 + re, ll)
 
 
-@jitable(returns=2)
-def _dd_div_d(ah, al, b):
-    """(ah + al) / b as a double-double."""
-    q = ah / b
-    return q, (mul_add(-q, b, ah) + al) / b
-
-
 @jitable
 def softplus(x, beta):
     """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold):
@@ -373,10 +367,10 @@ def softplus(x, beta):
     ah, al = _abs_dd(xh, xl)
     r0, re, _, _, h, l = _logistic_biased(ah, al)
     lh, ll = _log1p_t(h, l, r0, re)
-    qh, ql = _dd_div_d(lh, ll, beta)
+    qh, ql = dd_div_const(lh, ll, beta)
     sh, sl = two_sum(x if xh > 0.0 else 0.0, qh)
     big = sh + (sl + ql)
-    th, tl = _dd_div_d(h, l, beta)
+    th, tl = dd_div_const(h, l, beta)
     tiny = x if xh > 0.0 else unbias(th + tl)  # x + (below half an ulp of x) is x
     return tiny if h < _LOG1P_LINEAR_BIASED else big
 
