@@ -148,14 +148,10 @@ cdef inline void gather_run(chunk_loop fn, Py_ssize_t n, char *pa, Py_ssize_t sa
 
 cdef inline bint compile_chunk(LoopData *data) noexcept nogil:
     """Compile the numba loop on a ufunc's first call for this dtype (a float64 call does not
-    compile the float32 loop); False, with the error printed, where that failed."""
+    compile the float32 loop); False where that failed, the error passed to sys.unraisablehook
+    (printed, by default), as Cython does with any exception that leaves a noexcept function."""
     with gil:
-        try:
-            data.chunk = (<object>data.compile)()
-        except BaseException as exc:
-            import sys
-            sys.unraisablehook(sys.UnraisableHookArgs(type(exc), exc, exc.__traceback__,
-                                                      "fastact: compiling a loop failed", None))
+        data.chunk = (<object>data.compile)()
     return data.chunk != 0
 
 

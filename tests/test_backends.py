@@ -127,6 +127,30 @@ def test_cython_extension_splits_large_inputs_with_openmp():
     assert _cython_backend.build_loop(fastact.sigmoid.forms[None], "value_and_grad").openmp
 
 
+def test_a_ufunc_loop_whose_numba_loop_fails_to_compile_writes_nan_and_reports_why(monkeypatch):
+    """The extension's ufunc loop compiles a numba loop on its first call; where that raises,
+    the outputs are NaN (never garbage) and the exception itself reaches sys.unraisablehook."""
+    import ctypes
+    from fastact import _cykernels, _ufunc
+
+    def broken():
+        raise RuntimeError("this loop does not compile")
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    data = _ufunc.LoopData(chunk=0, kid=-1, variant=2, nparams=0, compile=broken,  # value_and_grad
+                           split_from=1 << 40)
+    inner = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                             ctypes.c_void_p)(_cykernels.ufunc_loop_address(True))
+    z, y, dy = np.ones(7), np.zeros(7), np.zeros(7)
+    args = (ctypes.c_void_p * 3)(z.ctypes.data, y.ctypes.data, dy.ctypes.data)
+    dims, steps = (ctypes.c_ssize_t * 1)(7), (ctypes.c_ssize_t * 3)(8, 8, 8)
+    inner(args, dims, steps, ctypes.addressof(data))
+    assert np.isnan(y).all() and np.isnan(dy).all() and data.chunk == 0
+    assert [type(u.exc_value) for u in seen] == [RuntimeError]
+    assert "does not compile" in str(seen[0].exc_value)
+
+
 @pytest.mark.parametrize("split_from", [1 << 12, 1 << 14])
 def test_openmp_thread_count_from_size_and_setting(split_from):
     from fastact._threads import openmp_threads
