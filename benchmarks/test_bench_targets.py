@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
+from fastact import _backends, _ufunc
 from fastact.bench import inputs
 
 EXP_FAMILY = ["sigmoid", "tanh", "silu", "softplus", "log_sigmoid", "mish", "gelu", "elu", "selu",
@@ -63,6 +64,29 @@ def test_two_threads_pay(benchmark, n, threads):
     fa.set_num_threads(threads)
     try:
         _time(benchmark, lambda: fa.sigmoid.value_and_grad(z, out=(y, dy)), n)
+    finally:
+        fa.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [1_000, 100_000])
+@pytest.mark.parametrize("backend", ["numba", "cython"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_backends_in_step(benchmark, monkeypatch, name, dtype, backend, n, threads):
+    """Target: the Cython backend as fast as numba's: each backend's value_and_grad ufunc (the
+    loop every method call runs) on the same data, one thread and two."""
+    if backend not in _backends.available():
+        pytest.skip(f"the {backend} backend is not installed")
+    benchmark.group = f"backends {name} {np.dtype(dtype).name} n={n} threads={threads}"
+    monkeypatch.setattr(_backends, "name", backend)  # what FASTACT_BACKEND selects at import
+    ufunc = _ufunc.ufunc(fa.get(name).forms[None], "value_and_grad")
+    z = inputs(n, dtype)
+    y, dy = np.empty_like(z), np.empty_like(z)
+    saved = fa.get_num_threads()
+    fa.set_num_threads(threads)
+    try:
+        _time(benchmark, lambda: ufunc(z, out=(y, dy)), n)
     finally:
         fa.set_num_threads(saved)
 
