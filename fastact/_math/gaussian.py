@@ -17,7 +17,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 from . import choice, declare, jitable
 from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, exp_split, fast_two_sum, mul_add,
                   polyval, pow2, scale2, two_prod, two_sum)
-from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, tanh
+from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, _sigmoid_single, tanh
 
 _INV_SQRT2 = 0.7071067811865476
 _INV_SQRT_2PI = (0.3989422804014327, -2.49232720227773e-17)
@@ -222,6 +222,34 @@ def gelu_tanh_grad(x):
     r = scale2(inner, eg) if neg else inner
     # Far out (x^3 overflows) the slope is exactly 0 or 1; NaN falls through to r.
     return (0.0 if x < 0.0 else 1.0) if abs(x) > 1e100 else r
+
+
+# The tanh form's float32 kernels: U = 2u in plain double (its relative error 2^-52, times |U|
+# in sigmoid(U), stays far below a float32 ulp where the result is not 0) and the float32
+# kernels' plain sigmoid.
+
+@jitable(returns=3)
+def _gelu_tanh_single(x):
+    """(sigmoid(U), sigmoid(U) sigmoid(-U), U'(x)) in plain double, U = 2u."""
+    x2 = x * x
+    s, s_neg, _ = _sigmoid_single((2.0 * x) * mul_add(_GELU_C3[0], x2, _SQRT_2_OVER_PI[0]))
+    return s, s * s_neg, 2.0 * mul_add(3.0 * _GELU_C3[0], x2, _SQRT_2_OVER_PI[0])
+
+
+@jitable
+def gelu_tanh_f32(x):
+    """GELU (tanh form) for float32 results."""
+    s, _, _ = _gelu_tanh_single(x)
+    return x * s if x != -INF else -0.0
+
+
+@jitable
+def gelu_tanh_f32_grad(x):
+    """d/dx [x sigmoid(U)] = sigmoid(U) + x U' sigmoid'(U) for float32 results; it crosses 0
+    near x = -0.75 in one FMA (the absolute rule)."""
+    s, ds, du = _gelu_tanh_single(x)
+    d = mul_add(x * du, ds, s)
+    return (0.0 if x < 0.0 else 1.0) if abs(x) > 1e100 else d
 
 
 # Second derivatives (NAME_grad2: fastact's grad2).  Both cross zero away from 0 (the absolute
