@@ -471,7 +471,7 @@ def _mish_single(x):
     one FMA, so its error there is absolute, ~2^-53 of the terms (the documented rule)."""
     xc = _MISH_SINGLE_LOW if x < _MISH_SINGLE_LOW else (_MISH_SINGLE_HIGH if x > _MISH_SINGLE_HIGH
                                                          else x)  # NaN passes
-    neg = x <= 0.0
+    neg = x <= 0.0  # x's sign is xc's; tested on x, LLVM shares the value's and slope's copies
     k, e = exp_split(-abs(xc))
     p = pow2(k)
     t = mul_add(p, e, p)
