@@ -532,6 +532,24 @@ def tanhshrink_grad(x):
     return ph + (pl + 2.0 * th * tl)
 
 
+@jitable
+def tanhshrink_f32(x):
+    """tanhshrink for float32 results: the float64 polynomial near 0, a - tanh(a) in plain double
+    above 0.55 (it cancels by at most a factor 11 there: 2^-27 relative before the rounding)."""
+    a = -x if x < 0.0 else x
+    s = a * a
+    small = polyval(s, _TANHSHRINK_POLY) * s * a
+    th, _, _ = _tanh_single(x)
+    return math.copysign(small if a < _TANHSHRINK_SMALL else a - th, x)
+
+
+@jitable
+def tanhshrink_f32_grad(x):
+    """tanhshrink' = tanh(x)^2 for float32 results."""
+    th, _, _ = _tanh_single(x)
+    return th * th
+
+
 # Derivatives from the output y = g(z) (NAME_from_output_grad: fastact's grad_from_output and
 # backward_from_output), exact for the y given: within 2 ulp of g'(g^-1(y)).
 
