@@ -4,6 +4,7 @@
 # doubles) and ``dispatch``, which runs each name/name_grad pair by its index in KERNEL_NAMES.
 cimport cython
 from libc cimport math
+from libc.string cimport memcpy
 from cython cimport floating
 
 # The building blocks numba also replaces (fastact/_numba_backend.py), with the same results.
@@ -106,6 +107,56 @@ cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t
         run_strided(variant, value, grad, arity, n, a, size, b, size, c, size, d, size, p0, p1)
     else:
         run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1)
+
+
+# The bulk kernels (fastact/_math/_fp.py), as the numba loops run them: float64 blocks of
+# BULK_BLOCK elements whose largest |z| lies in in_bulk's domain run value_bulk/grad_bulk, the
+# other blocks value/grad; the same bits either way.
+DEF BULK_BLOCK = 4096
+
+
+cdef inline double max_abs(const double *z, Py_ssize_t sz, Py_ssize_t n) noexcept nogil:
+    """The largest |z| of n elements, NaN if one is NaN: an integer maximum of the bits without
+    their sign (the order of |z|, NaN above inf), which the compiler vectorises."""
+    cdef unsigned long long largest = 0, bits
+    cdef Py_ssize_t i
+    cdef double x
+    for i in range(n):
+        bits = (<const unsigned long long *>at(z, sz, i))[0] & 0x7FFFFFFFFFFFFFFFULL
+        largest = bits if bits > largest else largest
+    memcpy(&x, &largest, sizeof(double))
+    return x
+
+
+cdef inline void run_blocks(int variant, void *value, void *grad, void *value_bulk,
+                            void *grad_bulk, void *in_bulk, int arity, Py_ssize_t n,
+                            const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
+                            floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
+                            double p1) noexcept nogil:
+    """``run`` block by block for float64 operands (the generated dispatch calls it for double
+    only): each block in the bulk domain with the bulk kernels.  b, d: NULL where unused."""
+    cdef const floating *z = b if variant == BACKWARD else a
+    cdef Py_ssize_t sz = sb if variant == BACKWARD else sa
+    cdef Py_ssize_t start = 0, m
+    cdef Py_ssize_t size = sizeof(floating)
+    cdef bint bulk
+    while start < n:
+        m = min(BULK_BLOCK, n - start)
+        if sz == size:  # a literal stride: the contiguous copy of the test vectorises
+            bulk = call(in_bulk, arity, max_abs(<const double *>at(z, sz, start), size, m),
+                        p0, p1) == 1.0
+        else:
+            bulk = call(in_bulk, arity, max_abs(<const double *>at(z, sz, start), sz, m),
+                        p0, p1) == 1.0
+        if bulk:
+            run(variant, value_bulk, grad_bulk, arity, m, at(a, sa, start), sa,
+                at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
+                at(d, sd, start) if d != NULL else NULL, sd, p0, p1)
+        else:
+            run(variant, value, grad, arity, m, at(a, sa, start), sa,
+                at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
+                at(d, sd, start) if d != NULL else NULL, sd, p0, p1)
+        start += m
 
 
 DEF MAP_BLOCK = 256

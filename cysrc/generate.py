@@ -21,6 +21,9 @@ CYSRC = Path(__file__).resolve().parent
 # function of the output y; NAME_grad2, NAME_grad3: g'', g'''.
 SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": "", "_grad3": ""}
 MAP_ONLY = ("_grad2", "_grad3")  # their formulas' methods only map z -> result (run_map)
+# Other kernels of a formula, not formulas of their own: NAME_f32 (float32 arrays) and NAME_bulk
+# (float64 blocks in NAME_in_bulk's domain: ``run_blocks``).
+KERNEL_VARIANTS = ("_f32", "_bulk")
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
 # Replaced in C, as the numba backend replaces them (pow2, from_subnormal_units, unbias,
 # unbias_times and polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba and
@@ -121,7 +124,7 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
                 ending = next((e for e in SINGLE_FUNCTION if node.name.endswith(e)), None)
                 if ending is not None:
                     single[node.name.removesuffix(SINGLE_FUNCTION[ending])] = (node.name, arity)
-                elif not node.name.startswith("_") and not node.name.endswith("_grad"):
+                elif not node.name.startswith("_") and not node.name.endswith(("_grad", "_in_bulk")):
                     pairs.append((node.name, arity))
             elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                   and getattr(node.value.func, "id", None) == "declare"):
@@ -139,7 +142,7 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
             seen.update(names)
         source.append(f"# ---- fastact/_math/{name}.py\n")
         source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
-    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith("_f32")]
+    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith(KERNEL_VARIANTS)]
     kernels += [(n, a) for n, (_, a) in single.items()]
     operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
     table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "
@@ -148,9 +151,16 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
     for i, (n, a) in enumerate(kernels):
         table.append(f"    {'if' if i == 0 else 'elif'} kid == {i}:")
         run = "run(variant, <void*>{0}, <void*>{0}_grad, " + f"{a}, {operands})"
-        if f"{n}_f32_grad" in seen:  # float32 kernels (see fastact/_math/logistic.py)
-            table += ["        if floating is float:", "            " + run.format(f"{n}_f32"),
-                      "        else:", "            " + run.format(n)]
+        # float32 kernels (see fastact/_math/logistic.py), bulk kernels (float64 blocks; see
+        # fastact/_math/_fp.py)
+        run_float = run.format(f"{n}_f32" if f"{n}_f32_grad" in seen else n)
+        run_double = run.format(n)
+        if f"{n}_bulk" in seen:
+            run_double = (f"run_blocks(variant, <void*>{n}, <void*>{n}_grad, <void*>{n}_bulk, "
+                          f"<void*>{n}_bulk_grad, <void*>{n}_in_bulk, {a}, {operands})")
+        if run_float != run_double:
+            table += ["        if floating is float:", "            " + run_float,
+                      "        else:", "            " + run_double]
         elif n in single and single[n][0].endswith(MAP_ONLY):  # the higher derivatives: map only
             table.append(f"        run_map(<void*>{single[n][0]}, {a}, n, a, sa, c, sc, p0, p1)")
         elif n in single:  # its one function, in the loops such formulas use

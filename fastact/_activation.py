@@ -35,7 +35,7 @@ class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
     def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None,
-                 light_single=False, arg="z", describe=None):
+                 light_single=False, arg="z", describe=None, bulk_math=None):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.arg = arg  # its array argument: z, or y for a formula of the output
         self.describe = describe or {}  # variant -> (result, what) where not _RESULTS/_WHAT
@@ -43,6 +43,9 @@ class Form:
         self.higher = {}  # 2, 3 -> the formula of g'', g''' (set by fastact._catalog)
         # (value, grad) for float32 arrays: float32 kernels where the family has them
         self.single_math = single_math or self.scalar_math
+        # (value, grad, in_bulk) for float64 blocks wholly inside in_bulk's domain, or None
+        # (see fastact/_math/_fp.py, the bulk kernels)
+        self.bulk_math = bulk_math
         self.reference = reference  # (value, grad) in plain numpy
         self.memory_bound = memory_bound  # a few operations per element
         self.light_single = light_single  # its float32 kernels are that cheap too

@@ -20,6 +20,9 @@ from numba.extending import intrinsic, overload, register_jitable
 from ._math import JITABLE, _fp
 
 _JIT_OPTIONS = dict(nogil=True, error_model="numpy", boundscheck=False)
+# forceinline (LLVM alwaysinline): the helpers are too big for LLVM's inlining threshold, and
+# a call per helper per element blocks vectorisation (measured: sigmoid 72 -> 17 ns/element).
+_INLINE = dict(_JIT_OPTIONS, forceinline=True)
 _fingerprint = None
 
 
@@ -81,6 +84,22 @@ def prefer_512_bit_vectors():
     """Nothing in plain Python (``NUMBA_DISABLE_JIT=1``); in numba code, the intrinsic above."""
 
 
+@intrinsic
+def _not_inlined_in_llvm(typingctx):
+    """Keep the calling function a function of its own (LLVM noinline): a loop body called once
+    per block, whose registers then hold its own constants (inlined beside a second body, the
+    two bodies' ~50 constants were reloaded in every iteration)."""
+    def codegen(context, builder, signature, args):
+        builder.function.attributes.add("noinline")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+def not_inlined():
+    """Nothing in plain Python; in numba code, the intrinsic above."""
+
+
 def _two_prod_fma(a, b):
     p = a * b
     return p, _fma(a, b, -p)
@@ -140,25 +159,25 @@ def as_double(x):
 def _register_math():
     """Make every scalar function callable from numba code (once per process; caller holds a lock)."""
     global _fingerprint
-    # forceinline (LLVM alwaysinline): the helpers are too big for LLVM's inlining threshold, and
-    # a call per helper per element blocks vectorisation (measured: sigmoid 72 -> 17 ns/element).
-    inline = dict(_JIT_OPTIONS, forceinline=True)
+    inline = _INLINE
     overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
     overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
     register_jitable(**inline)(_subnormal_test_and_units)
+    register_jitable(**inline)(_max_abs)
     overload(_fp.unbias, jit_options=inline)(lambda b: _unbias_bits)
     overload(_fp.unbias_times, jit_options=inline)(lambda b, f: _unbias_times_bits)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
     # inline="always": numba inlines its IR, so the intrinsic marks the loop itself.
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
+    overload(not_inlined, inline="always")(lambda: lambda: _not_inlined_in_llvm())
     replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias,
                 _fp.unbias_times)
     for fn in JITABLE:
         if fn not in replaced:
-            register_jitable(forceinline=True, **_JIT_OPTIONS)(fn)
+            register_jitable(**_INLINE)(fn)
     _fingerprint = source_fingerprint()
 
 
@@ -197,39 +216,119 @@ def _element_math(f64, f32):
         fn = f32 if x == types.float32 else f64
         return lambda x, *params: fn(np.float64(x), *params)
 
-    overload(element, jit_options=dict(_JIT_OPTIONS, forceinline=True))(typer)
+    overload(element, jit_options=_INLINE)(typer)
     return element
 
 
-def _value_loop(fn):
-    def loop(z, out, *params):
+# The loops' bodies run on [start, stop) of their arrays, each a function of its own (see
+# ``_register_body``), hence its own prefer_512_bit_vectors(); and each slices its operands
+# first: indexed from 0, the indices are known non-negative, so numba's wraparound test folds away
+# and the loads and stores stay contiguous vectors (not gathers).
+
+def _register_body(body, name):
+    """``body`` made callable from numba code under a name of its own: a body is not inlined,
+    so its symbol must differ between loops (two cached loops' bodies of one name, loaded into
+    one process, ran one loop's body for both)."""
+    body.__name__ = name
+    body.__qualname__ = f"{name}_{_fingerprint}"
+    return register_jitable(**_JIT_OPTIONS)(body)
+
+
+def _value_body(fn):
+    def body(start, stop, z, out, *params):
         prefer_512_bit_vectors()
+        not_inlined()
+        z, out = z[start:stop], out[start:stop]
         for i in range(z.shape[0]):
             out[i] = fn(z[i], *params)
 
-    return loop
+    return body
 
 
-def _value_and_grad_loop(value, grad):
-    def loop(z, y, dy, *params):
+def _value_and_grad_body(value, grad):
+    def body(start, stop, z, y, dy, *params):
         prefer_512_bit_vectors()
+        not_inlined()
+        z, y, dy = z[start:stop], y[start:stop], dy[start:stop]
         for i in range(z.shape[0]):
             x = z[i]  # read before writing: y or dy may be z itself
             y[i] = value(x, *params)
             dy[i] = grad(x, *params)
 
-    return loop
+    return body
 
 
-def _backward_loop(grad):
-    def loop(g, z, out, *params):
+def _backward_body(grad):
+    def body(start, stop, g, z, out, *params):
         prefer_512_bit_vectors()
+        not_inlined()
+        g, z, out = g[start:stop], z[start:stop], out[start:stop]
         for i in range(z.shape[0]):
             gi = g[i]  # read both inputs before writing: out may be g or z itself
             out[i] = grad(z[i], *params)
             out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
 
-    return loop
+    return body
+
+
+# Elements per block that the loops test against the bulk kernels' domain: each block costs a
+# slicing and a loop's set-up (~40 ns), and its z is read twice (from L2 at this size).
+BULK_BLOCK = 4096
+_ABS_BITS = 0x7FFFFFFFFFFFFFFF
+
+
+def _max_abs(block):
+    """The largest |x| of a float64 block; NaN if it holds a NaN.  An integer maximum of the
+    bits without their sign (the order of |x|, with NaN above inf): two vector operations an
+    element, which the compilers vectorise."""
+    largest = 0
+    for i in range(block.shape[0]):
+        bits = _bits_of(block[i]) & _ABS_BITS
+        largest = bits if bits > largest else largest
+    return _float_of_bits(largest)
+
+
+def _all_in_bulk(in_bulk):
+    """all_in(z, start, stop, *params): whether z[start:stop] (float64) lies wholly in the bulk
+    kernels' domain, |x| <= a bound that depends on the parameters only, so that
+    in_bulk(max |x|) decides for the block; for float32 arrays a constant False (their float32
+    kernels are the same either way, so the loop compiles no test and no second copy)."""
+    def all_in(z, start, stop, *params):  # plain Python (NUMBA_DISABLE_JIT=1)
+        return z.dtype == np.float64 and all(in_bulk(float(z[i]), *params) == 1.0
+                                             for i in range(start, stop))
+
+    def typer(z, start, stop, *params):
+        if z.dtype != types.float64:
+            return lambda z, start, stop, *params: False
+        return lambda z, start, stop, *params: in_bulk(_max_abs(z[start:stop]), *params) == 1.0
+
+    overload(all_in, jit_options=_INLINE)(typer)
+    return all_in
+
+
+def _loop(body, bulk_body, all_in_bulk, narrays, z_at):
+    """The array loop of a variant: ``body(0, n, *arrays, *params)``; with bulk kernels, block by
+    block, ``bulk_body`` on each block that ``all_in_bulk`` admits.  ``narrays``: the loop's
+    array operands (inputs, then outputs), z the one at ``z_at``."""
+    if bulk_body is None:
+        def loop(*args):
+            prefer_512_bit_vectors()
+            body(0, args[z_at].shape[0], *args)
+
+        return loop
+
+    def blocked(*args):
+        prefer_512_bit_vectors()
+        z = args[z_at]
+        params = args[narrays:]
+        for start in range(0, z.shape[0], BULK_BLOCK):
+            stop = min(start + BULK_BLOCK, z.shape[0])
+            if all_in_bulk(z, start, stop, *params):
+                bulk_body(start, stop, *args)
+            else:
+                body(start, stop, *args)
+
+    return blocked
 
 
 # What the Cython extension's ``run_chunks`` calls (cysrc/entry.pxd, ``chunk_loop``).
@@ -399,17 +498,22 @@ def build_loop(form, variant, cache=True):
         _register_math()
     value = _element_math(form.scalar_math[0], form.single_math[0])
     grad = _element_math(form.scalar_math[1], form.single_math[1])
-    if variant == "value":
-        py_func = _value_loop(value)
-    elif variant == "grad":
-        py_func = _value_loop(grad)
-    elif variant == "value_and_grad":
-        py_func = _value_and_grad_loop(value, grad)
-    else:
-        py_func = _backward_loop(grad)
+    bodies = {"value": lambda v, g: _value_body(v), "grad": lambda v, g: _value_body(g),
+              "value_and_grad": _value_and_grad_body, "backward": lambda v, g: _backward_body(g)}
+    name = f"{form.kernel_name}_{variant}"
+    body = _register_body(bodies[variant](value, grad), name + "_body")
+    bulk_body = all_in_bulk = None
+    if form.bulk_math is not None:  # float32 arrays keep their float32 kernels
+        bulk_value, bulk_grad, in_bulk = form.bulk_math
+        bulk_body = _register_body(
+            bodies[variant](_element_math(bulk_value, form.single_math[0]),
+                            _element_math(bulk_grad, form.single_math[1])), name + "_bulk_body")
+        all_in_bulk = _all_in_bulk(in_bulk)
+    narrays = {"value": 2, "grad": 2}.get(variant, 3)
+    py_func = _loop(body, bulk_body, all_in_bulk, narrays, 1 if variant == "backward" else 0)
     if not cache:
         return numba.njit(**_JIT_OPTIONS)(py_func)
-    loop = compile_function(py_func, f"{form.kernel_name}_{variant}")
+    loop = compile_function(py_func, name)
     loop.chunk_address = _chunk_addresses(loop, form, variant)
     loop.ufunc_loops = {}  # ufunc_loop's numba C functions, where there is no extension
     return loop

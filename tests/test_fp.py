@@ -22,7 +22,7 @@ def _unbias_all(b, out):
 @numba.njit
 def _exp_all(a, h, l):
     for i in range(a.size):
-        h[i], l[i] = _fp.exp_neg_biased(a[i], 0.0)
+        h[i], l[i] = _fp.exp_neg_biased(a[i], 0.0, 1.0)
 
 
 def _biased_values(seed):
@@ -90,7 +90,7 @@ def test_exp_neg_biased_carries_extra_bits(compiled):
         h, l = np.empty_like(a), np.empty_like(a)
         _exp_all(a, h, l)
     else:
-        h, l = map(np.array, zip(*[_fp.exp_neg_biased(float(x), 0.0) for x in a]))
+        h, l = map(np.array, zip(*[_fp.exp_neg_biased(float(x), 0.0, 1.0) for x in a]))
     with mpmath.workprec(200):  # not mp.prec = ...: other modules rely on their own setting
         worst = max(abs((mpmath.mpf(hi) + mpmath.mpf(lo)) * mpmath.mpf(2) ** -512
                         / mpmath.exp(-mpmath.mpf(x)) - 1) for x, hi, lo in zip(a, h, l))

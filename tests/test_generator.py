@@ -27,8 +27,14 @@ def test_declarations_come_from_jitable(tmp_path):
     assert ("cdef inline (double, double, double) exp_reduced(double x, double x_lo) "
             "noexcept nogil") in pxd
     assert "cdef inline double sigmoid(double x) noexcept nogil" in pxd
+    # the bulk kernels: compiled, and run by run_blocks, not kernels of their own
+    assert "cdef inline double sigmoid_bulk(double x) noexcept nogil" in pxd
+    assert ("run_blocks(variant, <void*>sigmoid, <void*>sigmoid_grad, <void*>sigmoid_bulk, "
+            "<void*>sigmoid_bulk_grad, <void*>sigmoid_in_bulk, 0, ") in pxd
+    assert "sigmoid_bulk'" not in py.read_text().split("KERNEL_NAMES = ")[1].splitlines()[0]
     assert logistic._tanh_parts.c_flags == ("small",)
-    assert ("@cython.locals(small=bint)\ncdef inline (double, double) _tanh_parts(double x)"
+    assert ("@cython.locals(small=bint)\ncdef inline (double, double) _tanh_parts(double x, "
+            "double biased)"
             in pxd)
     assert "unbias(double b) noexcept" not in pxd  # replaced in C (fastact_fp.h)
     source = py.read_text()

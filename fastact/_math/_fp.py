@@ -265,10 +265,11 @@ _TO_SUBNORMAL_UNITS = 2.0 ** (1074 - 512)
 
 
 @jitable(returns=5)
-def exp_neg_biased_parts(a, a_lo):
+def exp_neg_biased_parts(a, a_lo, biased):
     """e^-(a + a_lo) * 2^512 as (h, l), h + l to ~2^-55 relative, for 0 <= a <= 800 and a tiny
     a_lo (the low part of a double-double argument; NaN passes through); also rh, w and k of the
     reduction, for callers that need e^-a - 1 exactly when k = 0 (it is rh + w there).
+    ``biased`` 0.0: without the 2^512 (the bulk kernels; see ``unbias_if``).
 
     e^-a = 2^k e^r with k = round(-a/ln2), r = rh + rl, e^rh = (1 + rh) + w, w = rh^2 P(rh),
     e^rl ~ 1 + rl.  h = 2^(k+512) fl(1 + rh) is exact and |l| < 0.11 h holds every rounding
@@ -282,14 +283,15 @@ def exp_neg_biased_parts(a, a_lo):
     w = (rh * rh) * polyval(rh, _EXP_POLY)
     q = ue + w
     q = mul_add(rl, u + q, q)
-    scale = pow2(k + 512.0)
+    scale = pow2(k + 512.0) if biased != 0.0 else pow2(k)
     return u * scale, q * scale, rh, w, k
 
 
 @jitable(returns=2)
-def exp_neg_biased(a, a_lo):
-    """(h, l) of ``exp_neg_biased_parts``: e^-(a + a_lo) * 2^512 = h + l."""
-    h, l, _, _, _ = exp_neg_biased_parts(a, a_lo)
+def exp_neg_biased(a, a_lo, biased):
+    """(h, l) of ``exp_neg_biased_parts``: e^-(a + a_lo) * 2^512 = h + l (biased 1.0) or
+    e^-(a + a_lo) = h + l (biased 0.0)."""
+    h, l, _, _, _ = exp_neg_biased_parts(a, a_lo, biased)
     return h, l
 
 
@@ -323,6 +325,38 @@ def unbias_times(b, f):
 def unbias_signed(b):
     """``unbias`` for either sign."""
     return math.copysign(unbias(abs(b)), b)
+
+
+# ---- The bulk kernels.  Most arrays hold no input whose results or intermediates come near the
+# subnormals; for them the 2^512 bias, its clamps and ``unbias`` are work that changes nothing:
+# scaling by a power of two is exact in the normal range, so the same formulas without the bias
+# give the same bits.  The logistic family's math takes a flag ``biased`` (1.0: the kernels for
+# every input; 0.0: the bulk kernels, NAME_bulk and NAME_bulk_grad, exact on the inputs where
+# NAME_in_bulk is 1.0).  The loops run the bulk kernels on each block of elements that lies
+# wholly inside that domain; the compilers fold the flag once it is a constant.
+
+@jitable
+def unbias_if(b, biased):
+    """``unbias(b)``, or b itself in the bulk kernels."""
+    return unbias(b) if biased != 0.0 else b
+
+
+@jitable
+def unbias_signed_if(b, biased):
+    """``unbias_signed(b)``, or b itself in the bulk kernels."""
+    return unbias_signed(b) if biased != 0.0 else b
+
+
+@jitable
+def unbias_times_if(b, f, biased):
+    """``unbias_times(b, f)``, or b * f in the bulk kernels."""
+    return unbias_times(b, f) if biased != 0.0 else b * f
+
+
+@jitable
+def unbias_factor(biased):
+    """2^-512, or 1.0 in the bulk kernels."""
+    return UNBIAS if biased != 0.0 else 1.0
 
 
 _TWO52 = 4503599627370496.0

@@ -22,7 +22,7 @@ from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_div_const,
                   dd_horner_step, dd_mul, dd_square, exp_neg_biased, exp_neg_biased_parts,
                   exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit_dd, log1p_unit_single,
                   mul_add, polyval, pow2, scale2, scale2_tail, two_prod, two_sum, unbias,
-                  unbias_signed, unbias_times)
+                  unbias_factor, unbias_if, unbias_signed, unbias_signed_if, unbias_times_if)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
 # products with the tail of m stay normal (a subnormal operation takes a microcode assist).
@@ -88,18 +88,21 @@ def _sigmoid_grad_scaled(xh, xl):
 
 
 @jitable(returns=6, flags=("beyond",))
-def _logistic_biased(a, a_lo):
+def _logistic_biased(a, a_lo, biased):
     """For t = e^-(a + a_lo), a >= 0: 1/(1+t) = r0 + re and t/(1+t) * 2^512 = p + c, each a
     pair good to ~2^-55 relative (t's own error: rounded, ~0.5 ulp), and t * 2^512 = h + l.
 
     t = (h + l) 2^-512 from ``exp_neg_biased``; 1 + t = hs + ls by Fast2Sum (t's head is kept
     >= 2^-900: below that t does not change 1 + t); the exact residual eps = 1 - r0 (hs + ls)
     corrects r0 = 1/(hs + ls) and t * r0 alike (one division, no double-double arithmetic).
+    ``biased`` 0.0: the bulk kernels' (no 2^512 in p + c, h + l; a <= 623).
     """
-    beyond = a > EXP_BIASED_LIMIT
-    h, l = exp_neg_biased(EXP_BIASED_LIMIT if beyond else a, 0.0 if beyond else a_lo)  # NaN passes
-    hs, e = fast_two_sum(1.0, (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS)
-    ls = mul_add(l, UNBIAS, e)  # a tiny product, but a normal result: no subnormal operation
+    beyond = a > EXP_BIASED_LIMIT if biased != 0.0 else False
+    h, l = exp_neg_biased(EXP_BIASED_LIMIT if beyond else a, 0.0 if beyond else a_lo,
+                          biased)  # NaN passes
+    t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS if biased != 0.0 else h
+    hs, e = fast_two_sum(1.0, t_head)
+    ls = mul_add(l, unbias_factor(biased), e)  # tiny product, normal result: no subnormal operation
     r0 = 1.0 / (hs + ls)
     eps = mul_add(-r0, ls, mul_add(-r0, hs, 1.0))
     p, pe = two_prod(h, r0)
@@ -110,41 +113,77 @@ _T_HEAD_MIN = 2.0 ** (512 - 900)
 
 
 @jitable(returns=6)
-def _sigmoid_pair(x):
+def _sigmoid_pair(x, biased):
     """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 + re, sigmoid(-|x|) = (p + c) 2^-512.
     The value and the derivative share it (in a fused loop the compiler does it once)."""
-    return _logistic_biased(-x if x < 0.0 else x, 0.0)
+    return _logistic_biased(-x if x < 0.0 else x, 0.0, biased)
+
+
+# The bulk kernels' domain (see _fp.unbias_if) for the functions of e^-|x|: up to |x| = 512,
+# t >= 2^-738, so that no clamp acts and nothing the kernels form is subnormal.
+_BULK_LIMIT = 512.0
+
+
+@jitable
+def _sigmoid(x, biased):
+    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
+    return r0 + re if x >= 0.0 else unbias_if(p + c, biased)
+
+
+@jitable
+def _sigmoid_grad(x, biased):
+    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
+    # r0 + re = 1 where it is subnormal: shares sigmoid's subnormal path
+    return unbias_times_if(p + c, r0 + re, biased)
 
 
 @jitable
 def sigmoid(x):
     """Logistic sigmoid 1/(1+e^-x)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
-    return r0 + re if x >= 0.0 else unbias(p + c)
+    return _sigmoid(x, 1.0)
 
 
 @jitable
 def sigmoid_grad(x):
     """sigmoid'(x) = sigmoid(x) sigmoid(-x), to full precision in the tails."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
-    return unbias_times(p + c, r0 + re)  # r0 + re = 1 where it is subnormal: shares sigmoid's
+    return _sigmoid_grad(x, 1.0)
+
+
+@jitable
+def sigmoid_in_bulk(x):
+    """1.0 where the bulk kernels give sigmoid's bits (|x| <= 512), else 0.0 (NaN too)."""
+    return 1.0 if abs(x) <= _BULK_LIMIT else 0.0
+
+
+@jitable
+def sigmoid_bulk(x):
+    """sigmoid for |x| <= 512 (the bulk kernel)."""
+    return _sigmoid(x, 0.0)
+
+
+@jitable
+def sigmoid_bulk_grad(x):
+    """sigmoid' for |x| <= 512 (the bulk kernel)."""
+    return _sigmoid_grad(x, 0.0)
 
 
 @jitable(returns=2, flags=("small",))
-def _tanh_parts(x):
+def _tanh_parts(x, biased):
     """(tanh |x|, tanh'(x) * 2^512) through t = e^-2|x|: tanh = (1-t)/(1+t), tanh' = 4t/(1+t)^2.
 
     1 - t is formed as hs - t's parts, exactly enough; when k = 0 (|x| < ln2/4) it is -(rh + w)
     from the exponential's own reduction, so small |x| keeps its relative precision.
+    ``biased`` 0.0: the bulk kernels' (tanh' without the 2^512; |x| <= 256).
     """
     a = -x if x < 0.0 else x
-    a = _TANH_LIMIT if a > _TANH_LIMIT else a  # NaN passes
-    h, l, rh, w, k = exp_neg_biased_parts(a + a, 0.0)
-    t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS
+    a = (_TANH_LIMIT if a > _TANH_LIMIT else a) if biased != 0.0 else a  # NaN passes
+    h, l, rh, w, k = exp_neg_biased_parts(a + a, 0.0, biased)
+    t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS if biased != 0.0 else h
     hs, e = fast_two_sum(1.0, t_head)
-    ls = mul_add(l, UNBIAS, e)  # 1 + t = hs + ls
+    f = unbias_factor(biased)
+    ls = mul_add(l, f, e)  # 1 + t = hs + ls
     nh, ne = fast_two_sum(1.0, -t_head)
-    nl = mul_add(l, -UNBIAS, ne)  # 1 - t = nh + nl
+    nl = mul_add(l, -f, ne)  # 1 - t = nh + nl
     small = k == 0.0
     nh = -rh if small else nh
     nl = -w if small else nl
@@ -162,17 +201,45 @@ _TANH_LIMIT = 0.5 * EXP_BIASED_LIMIT
 
 
 @jitable
+def _tanh(x, biased):
+    th, _ = _tanh_parts(x, biased)
+    return math.copysign(th, x)
+
+
+@jitable
+def _tanh_grad(x, biased):
+    _, d = _tanh_parts(x, biased)
+    return unbias_if(d, biased)
+
+
+@jitable
 def tanh(x):
     """Hyperbolic tangent."""
-    th, _ = _tanh_parts(x)
-    return math.copysign(th, x)
+    return _tanh(x, 1.0)
 
 
 @jitable
 def tanh_grad(x):
     """tanh'(x) = 1 - tanh(x)^2 = 4 e^-2|x| / (1 + e^-2|x|)^2, to full precision in the tails."""
-    _, d = _tanh_parts(x)
-    return unbias(d)
+    return _tanh_grad(x, 1.0)
+
+
+@jitable
+def tanh_in_bulk(x):
+    """1.0 where the bulk kernels give tanh's bits (|x| <= 256: e^-2|x| as sigmoid's), else 0.0."""
+    return 1.0 if abs(x) <= 0.5 * _BULK_LIMIT else 0.0
+
+
+@jitable
+def tanh_bulk(x):
+    """tanh for |x| <= 256 (the bulk kernel)."""
+    return _tanh(x, 0.0)
+
+
+@jitable
+def tanh_bulk_grad(x):
+    """tanh' for |x| <= 256 (the bulk kernel)."""
+    return _tanh_grad(x, 0.0)
 
 
 # Below 2^-26, tanh(a) = a - a^3/3 + ... rounds to a.
@@ -308,32 +375,60 @@ def log_sigmoid_f32_grad(x):
 
 
 @jitable(flags=("pos",))
-def silu(x):
-    """SiLU (swish) x * sigmoid(x): x times the double-double sigmoid, rounded (about) once."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
+def _silu(x, biased):
+    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
     pos = x >= 0.0
     xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT  # below, x e^x is 0 anyway
     vh, vl = two_prod(xc, r0 if pos else p)
     v = vh + mul_add(xc, re if pos else c, vl)
-    v = v if pos else unbias_signed(v)
+    v = v if pos else unbias_signed_if(v, biased)
     return v if x < 1e300 else x  # (x * r0 would overflow in two_prod's residual)
+
+
+@jitable
+def _silu_grad(x, biased):
+    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
+    r = r0 + re
+    xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT
+    f = mul_add(xc, r0, mul_add(xc, re, 1.0))  # 1 + x sigmoid(-x) for x < 0
+    dh, dl = two_prod(p, f)
+    neg = unbias_signed_if(dh + mul_add(c, f, dl), biased)
+    # x s(1-s) in the biased domain: a tiny product with a normal sum, no subnormal operand
+    # (x times an unbiased subnormal s(1-s) took a microcode assist per element)
+    pos = mul_add(x * unbias_factor(biased), (p + c) * r, r)
+    d = neg if x < 0.0 else pos
+    return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
+
+
+@jitable
+def silu(x):
+    """SiLU (swish) x * sigmoid(x): x times the double-double sigmoid, rounded (about) once."""
+    return _silu(x, 1.0)
 
 
 @jitable
 def silu_grad(x):
     """silu'(x) = s (1 + x (1 - s)), s = sigmoid(x): for x >= 0 s + x s(1-s), for x < 0
     s (1 + x sigmoid(-x)), whose second factor crosses 0 at x = -1.278 (the absolute rule)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
-    r = r0 + re
-    xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT
-    f = mul_add(xc, r0, mul_add(xc, re, 1.0))  # 1 + x sigmoid(-x) for x < 0
-    dh, dl = two_prod(p, f)
-    neg = unbias_signed(dh + mul_add(c, f, dl))
-    # x s(1-s) in the biased domain: a tiny product with a normal sum, no subnormal operand
-    # (x times an unbiased subnormal s(1-s) took a microcode assist per element)
-    pos = mul_add(x * UNBIAS, (p + c) * r, r)
-    d = neg if x < 0.0 else pos
-    return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
+    return _silu_grad(x, 1.0)
+
+
+@jitable
+def silu_in_bulk(x):
+    """1.0 where the bulk kernels give silu's bits (|x| <= 512), else 0.0."""
+    return sigmoid_in_bulk(x)
+
+
+@jitable
+def silu_bulk(x):
+    """silu for |x| <= 512 (the bulk kernel)."""
+    return _silu(x, 0.0)
+
+
+@jitable
+def silu_bulk_grad(x):
+    """silu' for |x| <= 512 (the bulk kernel)."""
+    return _silu_grad(x, 0.0)
 
 
 @jitable(returns=2)
@@ -344,62 +439,133 @@ def _beta_times(beta, z):
 
 
 # Below t = 2^-60, log(1 + t) = t (1 - t/2 + ...) is t to 2^-61 relative.
+_LOG1P_LINEAR = 2.0 ** -60
 _LOG1P_LINEAR_BIASED = 2.0 ** (512 - 60)
 
 
+@jitable
+def _log1p_linear(biased):
+    """The t below which log(1 + t) is t, for (h + l) as ``_logistic_biased`` gives them."""
+    return _LOG1P_LINEAR_BIASED if biased != 0.0 else _LOG1P_LINEAR
+
+
 @jitable(returns=2, flags=("small",))
-def _log1p_t(h, l, r0, re):
-    """log(1 + t) as a double-double for t = (h + l) 2^-512 <= 1, 1/(1+t) = r0 + re, where
-    h >= _LOG1P_LINEAR_BIASED; below, callers take t itself (and the inputs here are clamped,
-    so that this branch meets no subnormal either)."""
-    small = h < _LOG1P_LINEAR_BIASED
-    th, tl = fast_two_sum(_LOG1P_LINEAR_BIASED if small else h, l * (0.0 if small else 1.0))
-    lh, ll = log1p_unit_dd(th * UNBIAS)
+def _log1p_t(h, l, r0, re, biased):
+    """log(1 + t) as a double-double for t = (h + l) 2^-512 <= 1 (h + l: biased 0.0),
+    1/(1+t) = r0 + re, where h >= ``_log1p_linear``; below, callers take t itself (and the
+    inputs here are clamped, so that this branch meets no subnormal either)."""
+    linear = _log1p_linear(biased)
+    small = h < linear
+    th, tl = fast_two_sum(linear if small else h, l * (0.0 if small else 1.0))
+    f = unbias_factor(biased)
+    lh, ll = log1p_unit_dd(th * f)
     # the rounding error of t enters to first order: log(1 + t + dt) = log(1 + t) + dt/(1 + t)
-    return lh, mul_add(tl * UNBIAS, r0 + re, ll)
+    return lh, mul_add(tl * f, r0 + re, ll)
+
+
+@jitable
+def _softplus(x, beta, biased):
+    xh, xl = _beta_times(beta, x)
+    ah, al = _abs_dd(xh, xl)
+    r0, re, _, _, h, l = _logistic_biased(ah, al, biased)
+    lh, ll = _log1p_t(h, l, r0, re, biased)
+    qh, ql = dd_div_const(lh, ll, beta)
+    sh, sl = two_sum(x if xh > 0.0 else 0.0, qh)
+    big = sh + (sl + ql)
+    th, tl = dd_div_const(h, l, beta)
+    tiny = x if xh > 0.0 else unbias_if(th + tl, biased)  # x + (below half an ulp of x) is x
+    return tiny if h < _log1p_linear(biased) else big
+
+
+@jitable
+def _softplus_grad(x, beta, biased):
+    xh, xl = _beta_times(beta, x)
+    ah, al = _abs_dd(xh, xl)
+    r0, re, p, c, _, _ = _logistic_biased(ah, al, biased)
+    return r0 + re if xh >= 0.0 else unbias_if(p + c, biased)
 
 
 @jitable
 def softplus(x, beta):
     """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold):
     max(beta x, 0)/beta + log1p(e^-|beta x|)/beta, with log1p and the division in double-double."""
-    xh, xl = _beta_times(beta, x)
-    ah, al = _abs_dd(xh, xl)
-    r0, re, _, _, h, l = _logistic_biased(ah, al)
-    lh, ll = _log1p_t(h, l, r0, re)
-    qh, ql = dd_div_const(lh, ll, beta)
-    sh, sl = two_sum(x if xh > 0.0 else 0.0, qh)
-    big = sh + (sl + ql)
-    th, tl = dd_div_const(h, l, beta)
-    tiny = x if xh > 0.0 else unbias(th + tl)  # x + (below half an ulp of x) is x
-    return tiny if h < _LOG1P_LINEAR_BIASED else big
+    return _softplus(x, beta, 1.0)
 
 
 @jitable
 def softplus_grad(x, beta):
     """softplus'(x) = sigmoid(beta x), with beta x exact."""
-    xh, xl = _beta_times(beta, x)
-    ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al)
-    return r0 + re if xh >= 0.0 else unbias(p + c)
+    return _softplus_grad(x, beta, 1.0)
+
+
+# The bulk kernels' beta: t/beta and t 2^512/beta stay normal, finite.
+_SOFTPLUS_BULK_BETA = 2.0 ** 100
+
+
+@jitable(flags=("beta_fits",))
+def softplus_in_bulk(x, beta):
+    """1.0 where the bulk kernels give softplus's bits (|beta x| <= 512, 2^-100 <= beta <= 2^100),
+    else 0.0."""
+    beta_fits = _SOFTPLUS_BULK_BETA >= beta and beta * _SOFTPLUS_BULK_BETA >= 1.0
+    return 1.0 if abs(beta * x) <= _BULK_LIMIT and beta_fits else 0.0
+
+
+@jitable
+def softplus_bulk(x, beta):
+    """softplus where ``softplus_in_bulk`` (the bulk kernel)."""
+    return _softplus(x, beta, 0.0)
+
+
+@jitable
+def softplus_bulk_grad(x, beta):
+    """softplus' where ``softplus_in_bulk`` (the bulk kernel)."""
+    return _softplus_grad(x, beta, 0.0)
+
+
+@jitable
+def _log_sigmoid(x, biased):
+    r0, re, _, _, h, l = _sigmoid_pair(x, biased)
+    lh, ll = _log1p_t(h, l, r0, re, biased)
+    sh, sl = two_sum(x if x < 0.0 else 0.0, -lh)
+    big = sh + (sl - ll)
+    tiny = x if x < 0.0 else -unbias_if(h + l, biased)
+    return tiny if h < _log1p_linear(biased) else big
+
+
+@jitable
+def _log_sigmoid_grad(x, biased):
+    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
+    return unbias_if(p + c, biased) if x > 0.0 else r0 + re
 
 
 @jitable
 def log_sigmoid(x):
     """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), log1p in double-double."""
-    r0, re, _, _, h, l = _sigmoid_pair(x)
-    lh, ll = _log1p_t(h, l, r0, re)
-    sh, sl = two_sum(x if x < 0.0 else 0.0, -lh)
-    big = sh + (sl - ll)
-    tiny = x if x < 0.0 else -unbias(h + l)
-    return tiny if h < _LOG1P_LINEAR_BIASED else big
+    return _log_sigmoid(x, 1.0)
 
 
 @jitable
 def log_sigmoid_grad(x):
     """log_sigmoid'(x) = sigmoid(-x): 1/(1+t) for x <= 0, t/(1+t) above, t = e^-|x|."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
-    return unbias(p + c) if x > 0.0 else r0 + re
+    return _log_sigmoid_grad(x, 1.0)
+
+
+@jitable
+def log_sigmoid_in_bulk(x):
+    """1.0 where the bulk kernels give log_sigmoid's bits (|x| <= 512), else 0.0."""
+    return sigmoid_in_bulk(x)
+
+
+@jitable
+def log_sigmoid_bulk(x):
+    """log_sigmoid for |x| <= 512 (the bulk kernel)."""
+    return _log_sigmoid(x, 0.0)
+
+
+@jitable
+def log_sigmoid_bulk_grad(x):
+    """log_sigmoid' for |x| <= 512 (the bulk kernel)."""
+    return _log_sigmoid_grad(x, 0.0)
 
 
 @jitable(returns=3, flags=("neg",))
@@ -580,7 +746,7 @@ def softplus_from_output_grad(y, beta):
 def sigmoid_grad2(x):
     """sigmoid'' = sigmoid' (1 - 2 sigmoid) = -sigmoid'(x) tanh(x/2), without the cancellation;
     the product formed before sigmoid' is scaled down (it may be subnormal)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
     return unbias_signed((p + c) * (r0 + re) * -tanh(0.5 * x))
 
 
@@ -595,7 +761,7 @@ def silu_grad2(x):
     """silu'' = sigmoid'(x) (2 - x tanh(x/2)); it crosses zero at |x| ~ 2.3994 (the absolute
     rule there).  x is clamped where sigmoid' is 0 anyway, so that inf gives 0."""
     a = 1e3 if x > 1e3 else (-1e3 if x < -1e3 else x)
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
     return unbias_signed((p + c) * (r0 + re) * mul_add(-a, tanh(0.5 * a), 2.0))
 
 
@@ -605,7 +771,7 @@ def softplus_grad2(x, beta):
     overflow the biased product or round a subnormal result twice."""
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al)
+    r0, re, p, c, _, _ = _logistic_biased(ah, al, 1.0)
     biased = (p + c) * (r0 + re)
     return unbias(biased) * beta if beta > 1.0 else unbias(biased * beta)
 
@@ -662,7 +828,7 @@ def tanhshrink_grad2(x):
 @jitable
 def sigmoid_grad3(x):
     """sigmoid' (1 - 6 sigmoid'); it crosses zero at |x| = log(2 + sqrt 3) (the absolute rule)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
     biased = (p + c) * (r0 + re)
     return unbias_signed(biased * mul_add(-6.0, unbias(biased), 1.0))
 
@@ -679,7 +845,7 @@ def silu_grad3(x):
     """silu''' = 3 sigmoid'' + x sigmoid''' = sigmoid'(x) (x (1 - 6 sigmoid'(x)) - 3 tanh(x/2));
     it crosses zero at |x| ~ 3.6 (the absolute rule)."""
     a = 1e3 if x > 1e3 else (-1e3 if x < -1e3 else x)
-    r0, re, p, c, _, _ = _sigmoid_pair(x)
+    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
     biased = (p + c) * (r0 + re)
     t = tanh(0.5 * a)
     # 1 - 6 sigmoid' = (3 tanh(x/2)^2 - 1)/2: from tanh near 0 (where sigmoid' ~ 1/4 would pass
@@ -694,7 +860,7 @@ def softplus_grad3(x, beta):
     beta x exact; beta applied where it cannot overflow the biased product."""
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al)
+    r0, re, p, c, _, _ = _logistic_biased(ah, al, 1.0)
     biased = (p + c) * (r0 + re) * -tanh(0.5 * xh)
     b1 = beta if beta < 1e100 else 1.0
     return unbias_signed(biased * b1) * (beta / b1) * beta

@@ -1,0 +1,155 @@
+"""The bulk kernels (fastact/_math/_fp.py): the same bits as the kernels for every input, on their
+domain, and the numba loops that run them block by block.  Derived from the forms that have them."""
+import numpy as np
+import pytest
+
+import fastact
+
+numba = pytest.importorskip("numba")
+from fastact import _numba_backend  # noqa: E402
+
+if _numba_backend._fingerprint is None:  # the backend registers the math on its first loop
+    _numba_backend._register_math()
+
+BULK = [(name, kind) for name, act in fastact.activations.items()
+        if name == act.name for kind, form in act.forms.items() if form.bulk_math is not None]
+PARAMS = {"softplus": [(1.0,), (2.5,), (1e-30,), (2.0 ** 100,), (2.0 ** 101,), (3e-31,)]}
+
+
+def _form(name, kind):
+    return fastact.get(name).forms[kind]
+
+
+def _pair_loop(value, grad):
+    @numba.njit
+    def loop(z, y, dy, *params):
+        for i in range(z.size):
+            y[i] = value(z[i], *params)
+            dy[i] = grad(z[i], *params)
+
+    return loop
+
+
+def _domain_samples(limit, seed):
+    """Every magnitude up to ``limit``, its edges, signed zeros and subnormal inputs."""
+    rng = np.random.default_rng(seed)
+    mags = np.concatenate([limit * rng.uniform(0, 1, 20000), 10.0 ** rng.uniform(-320, 0, 4000),
+                           2.0 ** rng.uniform(-20, 5, 4000), [limit, np.nextafter(limit, 0), 0.0,
+                                                              5e-324, 1.0, 2.0]])
+    mags = mags[mags <= limit]
+    return np.concatenate([mags, -mags])
+
+
+def _bits(a):
+    return a.view(np.int64)
+
+
+def test_the_logistic_family_has_bulk_kernels():
+    assert {name for name, _ in BULK} >= {"sigmoid", "tanh", "silu", "softplus", "log_sigmoid"}
+
+
+@pytest.mark.parametrize("name, kind", BULK)
+def test_bulk_kernels_give_the_kernels_bits_on_their_domain(name, kind):
+    form = _form(name, kind)
+    full, bulk = _pair_loop(*form.scalar_math), _pair_loop(*form.bulk_math[:2])
+    in_bulk = numba.njit(form.bulk_math[2])
+    for params in PARAMS.get(name, [()]):
+        # the domain's bound on |x|: the largest power of two inside it, then up to the edge
+        limit = 2.0 ** 1000
+        while in_bulk(limit, *params) != 1.0 and limit > 2.0 ** -1000:
+            limit /= 2.0
+        if in_bulk(limit, *params) != 1.0:  # no domain at these parameters
+            assert params in [(2.0 ** 101,), (3e-31,)]
+            continue
+        while in_bulk(limit * 1.0625, *params) == 1.0:
+            limit *= 1.0625
+        z = _domain_samples(limit, 7)
+        assert all(in_bulk(x, *params) == 1.0 for x in z[::97])
+        y, d, y2, d2 = (np.empty_like(z) for _ in range(4))
+        full(z, y, d, *params)
+        bulk(z, y2, d2, *params)
+        assert np.array_equal(_bits(y), _bits(y2)) and np.array_equal(_bits(d), _bits(d2)), params
+        assert np.all(np.isfinite(y)) and np.count_nonzero(d) > z.size // 2  # a real test
+
+
+@pytest.mark.parametrize("name, kind", BULK)
+def test_the_bulk_domain_leaves_out_nan_inf_and_the_tails(name, kind):
+    in_bulk = _form(name, kind).bulk_math[2]
+    params = PARAMS.get(name, [()])[0]
+    for x in (np.nan, np.inf, -np.inf, -800.0, 800.0, 1e300, -1e300):
+        assert in_bulk(x, *params) == 0.0 and numba.njit(in_bulk)(x, *params) == 0.0
+    assert in_bulk(0.0, *params) == 1.0 and in_bulk(-1.0, *params) == 1.0
+
+
+def test_max_abs_orders_nan_above_inf():
+    max_abs = numba.njit(_numba_backend._max_abs)
+    z = np.array([1.0, -3.0, 2.0, -0.0])
+    assert max_abs(z) == 3.0
+    assert max_abs(np.append(z, -np.inf)) == np.inf
+    assert np.isnan(max_abs(np.append(z, [np.inf, -np.nan])))
+    assert max_abs(np.zeros(0)) == 0.0
+
+
+@pytest.mark.parametrize("name, kind", BULK)
+@pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
+def test_loops_give_each_element_its_own_bits_whatever_its_block(name, kind, variant):
+    """One tail element makes its block run the kernels for every input: each element's result
+    is the same whichever kernels its block ran (and NaN, inf stay as they are)."""
+    form = _form(name, kind)
+    params = PARAMS.get(name, [()])[0]
+    block = _numba_backend.BULK_BLOCK
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 4, 3 * block + 5)
+    tails = z.copy()
+    tails[block + 7] = -750.0  # the second block only
+    tails[-1] = np.nan  # the last, short block
+    loop = _numba_backend.build_loop(form, variant, cache=False)
+
+    def run(a):
+        outs = [np.empty_like(a) for _ in range(2 if variant == "value_and_grad" else 1)]
+        loop(*([np.full_like(a, 0.75)] if variant == "backward" else []), a, *outs, *params)
+        return outs
+
+    plain, mixed = run(z), run(tails)
+    keep = np.ones(z.size, bool)
+    keep[[block + 7, -1]] = False
+    for p, m in zip(plain, mixed):
+        assert np.array_equal(_bits(p[keep]), _bits(m[keep]))
+        assert np.isnan(m[-1])
+    # and every element, the tail and the NaN included, has the kernels' own bits
+    y, d = np.empty_like(z), np.empty_like(z)
+    _pair_loop(*form.scalar_math)(tails, y, d, *params)
+    want = {"value": [y], "grad": [d], "backward": [d * 0.75], "value_and_grad": [y, d]}[variant]
+    for w, m in zip(want, mixed):
+        assert np.array_equal(_bits(w[:-1]), _bits(m[:-1]))
+
+
+@pytest.mark.parametrize("variant", ["value", "value_and_grad"])
+def test_float32_loops_keep_their_float32_kernels(variant):
+    """float32 arrays run the float32 kernels: the block test folds away (one loop body)."""
+    loop = _numba_backend.build_loop(_form("sigmoid", None), variant, cache=False)
+    z = np.linspace(-3, 3, 50, dtype=np.float32)
+    outs = [np.empty_like(z) for _ in range(2 if variant == "value_and_grad" else 1)]
+    loop(z, *outs)
+    want = fastact.sigmoid(z) if variant == "value" else fastact.sigmoid.value_and_grad(z)[0]
+    assert np.array_equal(outs[0], want)
+
+
+def test_loops_loaded_from_the_disk_cache_run_their_own_bodies(tmp_path):
+    """Loops compiled in two processes, then loaded from the disk cache together in a third.
+    Loop bodies are functions of their own (not inlined), each under a name of its own
+    (``_register_body``): numba numbers a function's symbol per process, so two processes'
+    bodies of one name could share a symbol, and a process that loads both from the cache
+    would run one for the other (seen once: sigmoid's float32 values from log_sigmoid's body)."""
+    import os
+    import subprocess
+    import sys
+
+    calls = "for dt in (np.float64, np.float32):\n    {}\n"
+    check = ("a, b = fa.log_sigmoid(z.astype(dt)), fa.sigmoid(z.astype(dt))\n"
+             "    assert np.all(a < 0) and np.allclose(b, 1 / (1 + np.exp(-z)), rtol=1e-6), b")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), FASTACT_BACKEND="numba")
+    for body in ("fa.log_sigmoid(z.astype(dt))", "fa.sigmoid(z.astype(dt))", check):
+        script = "import numpy as np, fastact as fa\nz = np.linspace(-5, 5, 9)\n"
+        subprocess.run([sys.executable, "-c", script + calls.format(body)], env=env, check=True)
+    assert any(p.suffix == ".nbi" for p in tmp_path.rglob("*"))  # the third run loaded them
