@@ -52,61 +52,88 @@ cdef inline floating *at(const floating *p, Py_ssize_t stride, Py_ssize_t i) noe
     return <floating *>(<const char *>p + i * stride)
 
 
-cdef inline void map_loop(void *fn, int arity, Py_ssize_t n, const floating *z, Py_ssize_t sz,
-                          floating *out, Py_ssize_t so, double p0, double p1) noexcept nogil:
+# With bulk kernels (``run_blocks``) a loop also takes the largest |z| of the block after its own
+# (``scan``, z_next: as many elements at z's stride), whose loads then overlap its arithmetic.
+cdef inline unsigned long long abs_bits(const floating *p) noexcept nogil:
+    """The bits of |x| for a double x at p: their order is |x|'s, with NaN above inf."""
+    return (<const unsigned long long *>p)[0] & 0x7FFFFFFFFFFFFFFFULL
+
+
+cdef inline unsigned long long map_loop(void *fn, int arity, Py_ssize_t n, const floating *z,
+                                        Py_ssize_t sz, floating *out, Py_ssize_t so, double p0,
+                                        double p1, bint scan=0,
+                                        const floating *z_next=NULL) noexcept nogil:
     cdef Py_ssize_t i
+    cdef unsigned long long largest = 0, bits
     for i in range(n):
         at(out, so, i)[0] = <floating>call(fn, arity, at(z, sz, i)[0], p0, p1)
+        if scan:
+            bits = abs_bits(at(z_next, sz, i))
+            largest = bits if bits > largest else largest
+    return largest
 
 
-cdef inline void value_and_grad_loop(void *value, void *grad, int arity, Py_ssize_t n,
-                                     const floating *z, Py_ssize_t sz, floating *y,
-                                     Py_ssize_t sy, floating *dy, Py_ssize_t sd, double p0,
-                                     double p1) noexcept nogil:
+cdef inline unsigned long long value_and_grad_loop(
+        void *value, void *grad, int arity, Py_ssize_t n, const floating *z, Py_ssize_t sz,
+        floating *y, Py_ssize_t sy, floating *dy, Py_ssize_t sd, double p0, double p1,
+        bint scan=0, const floating *z_next=NULL) noexcept nogil:
     cdef Py_ssize_t i
     cdef double x
+    cdef unsigned long long largest = 0, bits
     for i in range(n):
         x = at(z, sz, i)[0]  # read before writing: y or dy may be z itself
         at(y, sy, i)[0] = <floating>call(value, arity, x, p0, p1)
         at(dy, sd, i)[0] = <floating>call(grad, arity, x, p0, p1)
+        if scan:
+            bits = abs_bits(at(z_next, sz, i))
+            largest = bits if bits > largest else largest
+    return largest
 
 
-cdef inline void backward_loop(void *grad, int arity, Py_ssize_t n, const floating *g,
-                               Py_ssize_t sg, const floating *z, Py_ssize_t sz, floating *out,
-                               Py_ssize_t so, double p0, double p1) noexcept nogil:
+cdef inline unsigned long long backward_loop(
+        void *grad, int arity, Py_ssize_t n, const floating *g, Py_ssize_t sg, const floating *z,
+        Py_ssize_t sz, floating *out, Py_ssize_t so, double p0, double p1, bint scan=0,
+        const floating *z_next=NULL) noexcept nogil:
     cdef Py_ssize_t i
     cdef floating gi, d
+    cdef unsigned long long largest = 0, bits
     for i in range(n):
         gi = at(g, sg, i)[0]  # read both inputs before writing: out may be g or z itself
         d = <floating>call(grad, arity, at(z, sz, i)[0], p0, p1)  # g'(z) rounded to the dtype
         at(out, so, i)[0] = gi * d  # first, as the numba loop: equals g * f.grad(z) exactly
+        if scan:
+            bits = abs_bits(at(z_next, sz, i))
+            largest = bits if bits > largest else largest
+    return largest
 
 
-cdef inline void run_strided(int variant, void *value, void *grad, int arity, Py_ssize_t n,
-                             const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
-                             floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
-                             double p1) noexcept nogil:
+cdef inline unsigned long long run_strided(
+        int variant, void *value, void *grad, int arity, Py_ssize_t n, const floating *a,
+        Py_ssize_t sa, const floating *b, Py_ssize_t sb, floating *c, Py_ssize_t sc, floating *d,
+        Py_ssize_t sd, double p0, double p1, bint scan, const floating *z_next) noexcept nogil:
     if variant == VALUE:
-        map_loop(value, arity, n, a, sa, c, sc, p0, p1)
+        return map_loop(value, arity, n, a, sa, c, sc, p0, p1, scan, z_next)
     elif variant == GRAD:
-        map_loop(grad, arity, n, a, sa, c, sc, p0, p1)
+        return map_loop(grad, arity, n, a, sa, c, sc, p0, p1, scan, z_next)
     elif variant == VALUE_AND_GRAD:
-        value_and_grad_loop(value, grad, arity, n, a, sa, c, sc, d, sd, p0, p1)
-    else:
-        backward_loop(grad, arity, n, a, sa, b, sb, c, sc, p0, p1)
+        return value_and_grad_loop(value, grad, arity, n, a, sa, c, sc, d, sd, p0, p1, scan,
+                                   z_next)
+    return backward_loop(grad, arity, n, a, sa, b, sb, c, sc, p0, p1, scan, z_next)
 
 
-cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t n,
-                     const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
-                     floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
-                     double p1) noexcept nogil:
+cdef inline unsigned long long run(int variant, void *value, void *grad, int arity, Py_ssize_t n,
+                                   const floating *a, Py_ssize_t sa, const floating *b,
+                                   Py_ssize_t sb, floating *c, Py_ssize_t sc, floating *d,
+                                   Py_ssize_t sd, double p0, double p1, bint scan=0,
+                                   const floating *z_next=NULL) noexcept nogil:
     """value/grad: a -> c; value_and_grad: a -> (c, d); backward: (a, b) = (g, z) -> c.
     Unused operands (b, d) are NULL and are not touched."""
     cdef Py_ssize_t size = sizeof(floating)
     if sa == size and sb == size and sc == size and sd == size:
-        run_strided(variant, value, grad, arity, n, a, size, b, size, c, size, d, size, p0, p1)
-    else:
-        run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1)
+        return run_strided(variant, value, grad, arity, n, a, size, b, size, c, size, d, size,
+                           p0, p1, scan, z_next)
+    return run_strided(variant, value, grad, arity, n, a, sa, b, sb, c, sc, d, sd, p0, p1, scan,
+                       z_next)
 
 
 # The bulk kernels (fastact/_math/_fp.py), as the numba loops run them: float64 blocks of
@@ -115,17 +142,20 @@ cdef inline void run(int variant, void *value, void *grad, int arity, Py_ssize_t
 DEF BULK_BLOCK = 4096
 
 
-cdef inline double max_abs(const double *z, Py_ssize_t sz, Py_ssize_t n) noexcept nogil:
-    """The largest |z| of n elements, NaN if one is NaN: an integer maximum of the bits without
-    their sign (the order of |z|, NaN above inf), which the compiler vectorises."""
+cdef inline unsigned long long max_abs_bits(const floating *z, Py_ssize_t sz,
+                                            Py_ssize_t n) noexcept nogil:
+    """``abs_bits`` of the largest |z| of n doubles (NaN above all)."""
     cdef unsigned long long largest = 0, bits
     cdef Py_ssize_t i
-    cdef double x
-    for i in range(n):
-        bits = (<const unsigned long long *>at(z, sz, i))[0] & 0x7FFFFFFFFFFFFFFFULL
-        largest = bits if bits > largest else largest
-    memcpy(&x, &largest, sizeof(double))
-    return x
+    if sz == sizeof(double):  # a literal stride: the copy that vectorises
+        for i in range(n):
+            bits = abs_bits(at(z, sizeof(double), i))
+            largest = bits if bits > largest else largest
+    else:
+        for i in range(n):
+            bits = abs_bits(at(z, sz, i))
+            largest = bits if bits > largest else largest
+    return largest
 
 
 cdef inline void run_blocks(int variant, void *value, void *grad, void *value_bulk,
@@ -138,24 +168,24 @@ cdef inline void run_blocks(int variant, void *value, void *grad, void *value_bu
     cdef const floating *z = b if variant == BACKWARD else a
     cdef Py_ssize_t sz = sb if variant == BACKWARD else sa
     cdef Py_ssize_t start = 0, m
-    cdef Py_ssize_t size = sizeof(floating)
-    cdef bint bulk
+    cdef unsigned long long largest = max_abs_bits(z, sz, min(BULK_BLOCK, n)), after
+    cdef double largest_abs
+    cdef bint ahead
+    cdef const floating *z_next
     while start < n:
         m = min(BULK_BLOCK, n - start)
-        if sz == size:  # a literal stride: the contiguous copy of the test vectorises
-            bulk = call(in_bulk, arity, max_abs(<const double *>at(z, sz, start), size, m),
-                        p0, p1) == 1.0
+        ahead = start + 2 * m <= n  # the block after is as long: this one's loop scans it
+        z_next = at(z, sz, start + m) if ahead else at(z, sz, start)
+        memcpy(&largest_abs, &largest, sizeof(double))
+        if call(in_bulk, arity, largest_abs, p0, p1) == 1.0:
+            after = run(variant, value_bulk, grad_bulk, arity, m, at(a, sa, start), sa,
+                        at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
+                        at(d, sd, start) if d != NULL else NULL, sd, p0, p1, 1, z_next)
         else:
-            bulk = call(in_bulk, arity, max_abs(<const double *>at(z, sz, start), sz, m),
-                        p0, p1) == 1.0
-        if bulk:
-            run(variant, value_bulk, grad_bulk, arity, m, at(a, sa, start), sa,
-                at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
-                at(d, sd, start) if d != NULL else NULL, sd, p0, p1)
-        else:
-            run(variant, value, grad, arity, m, at(a, sa, start), sa,
-                at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
-                at(d, sd, start) if d != NULL else NULL, sd, p0, p1)
+            after = run(variant, value, grad, arity, m, at(a, sa, start), sa,
+                        at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,
+                        at(d, sd, start) if d != NULL else NULL, sd, p0, p1, 1, z_next)
+        largest = after if ahead else max_abs_bits(at(z, sz, start + m), sz, n - start - m)
         start += m
 
 

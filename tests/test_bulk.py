@@ -81,13 +81,19 @@ def test_the_bulk_domain_leaves_out_nan_inf_and_the_tails(name, kind):
     assert in_bulk(0.0, *params) == 1.0 and in_bulk(-1.0, *params) == 1.0
 
 
-def test_max_abs_orders_nan_above_inf():
-    max_abs = numba.njit(_numba_backend._max_abs)
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_max_abs_bits_orders_nan_above_inf(compiled):
+    fn = numba.njit(_numba_backend.max_abs_bits) if compiled else _numba_backend.max_abs_bits
+
+    def max_abs(z):
+        return np.int64(fn(z)).view(np.float64)
+
     z = np.array([1.0, -3.0, 2.0, -0.0])
     assert max_abs(z) == 3.0
     assert max_abs(np.append(z, -np.inf)) == np.inf
     assert np.isnan(max_abs(np.append(z, [np.inf, -np.nan])))
     assert max_abs(np.zeros(0)) == 0.0
+    assert fn(z.astype(np.float32)) == 0  # float32 blocks: nothing to decide
 
 
 @pytest.mark.parametrize("name, kind", BULK)
@@ -153,3 +159,47 @@ def test_loops_loaded_from_the_disk_cache_run_their_own_bodies(tmp_path):
         script = "import numpy as np, fastact as fa\nz = np.linspace(-5, 5, 9)\n"
         subprocess.run([sys.executable, "-c", script + calls.format(body)], env=env, check=True)
     assert any(p.suffix == ".nbi" for p in tmp_path.rglob("*"))  # the third run loaded them
+
+
+@pytest.mark.parametrize("name, kind", BULK)
+def test_loops_run_as_plain_python(name, kind):
+    """The loop as plain Python (NUMBA_DISABLE_JIT=1 runs it so): the blocks and the scan of the
+    block ahead index within their arrays, and the results are the compiled loop's (plain
+    Python's mul_add rounds twice: within a few ulp)."""
+    params = PARAMS.get(name, [()])[0]
+    block = _numba_backend.BULK_BLOCK
+    z = np.random.default_rng(5).normal(0, 4, 2 * block + block // 2)
+    z[block + 3] = -760.0
+    loop = _numba_backend.build_loop(_form(name, kind), "value_and_grad", cache=False)
+    outs = [np.empty_like(z) for _ in range(4)]
+    loop(z, *outs[:2], *params)
+    loop.py_func(z, *outs[2:], *params)
+    for compiled, plain in ((outs[0], outs[2]), (outs[1], outs[3])):
+        assert np.allclose(plain, compiled, rtol=2e-15, atol=2e-16)  # (silu' crosses 0)
+
+
+@pytest.mark.parametrize("name, kind", BULK)
+@pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
+def test_each_backend_gives_the_kernels_bits_on_mixed_blocks(name, kind, variant, backend):
+    """Through the methods (threads, ufunc loops), contiguous and strided: blocks of ordinary
+    inputs beside blocks with a tail or a NaN, on each compiled backend (the Cython extension
+    has its own block loop, ``run_blocks``)."""
+    form = _form(name, kind)
+    params = PARAMS.get(name, [()])[0]
+    block = _numba_backend.BULK_BLOCK
+    z = np.random.default_rng(11).normal(0, 4, 2 * (5 * block + 9))
+    z[[3 * block + 2, 2 * (5 * block) + 4]] = [-760.0, np.nan]  # (even: in z[::2] too)
+    y, d = np.empty_like(z), np.empty_like(z)
+    _pair_loop(*form.scalar_math)(z, y, d, *params)
+    want = {"value": [y], "grad": [d], "backward": [d * 0.75], "value_and_grad": [y, d]}[variant]
+    act = fastact.get(name)
+    kw = dict(zip([p.name for p in act.params], params))
+    for a, w in ((z, want), (z[::2], [v[::2] for v in want])):
+        call = {"value": lambda: [act(a, **kw)], "grad": lambda: [act.grad(a, **kw)],
+                "value_and_grad": lambda: list(act.value_and_grad(a, **kw)),
+                "backward": lambda: [act.backward(np.full_like(a, 0.75), a, **kw)]}[variant]
+        for got, expected in zip(call(), w):
+            got, expected = np.ascontiguousarray(got), np.ascontiguousarray(expected)
+            nan = np.isnan(expected)  # (a NaN's sign is the compiler's)
+            assert np.array_equal(np.isnan(got), nan) and nan.any()
+            assert np.array_equal(_bits(got[~nan]), _bits(expected[~nan]))
