@@ -171,8 +171,9 @@ def sigmoid_bulk_grad(x):
 def _tanh_parts(x, biased):
     """(tanh |x|, tanh'(x) * 2^512) through t = e^-2|x|: tanh = (1-t)/(1+t), tanh' = 4t/(1+t)^2.
 
-    1 - t is formed as hs - t's parts, exactly enough; when k = 0 (|x| < ln2/4) it is -(rh + w)
-    from the exponential's own reduction, so small |x| keeps its relative precision.
+    1 - t = 2 - (1 + t) is formed as (2 - hs) - ls, 2 - hs exact (hs in [1, 2]); when k = 0
+    (|x| < ln2/4) it is -(rh + w) from the exponential's own reduction, so small |x| keeps its
+    relative precision.  Each quotient is one FMA over the exact residual's correction.
     ``biased`` 0.0: the bulk kernels' (tanh' without the 2^512; |x| <= 256).
     """
     a = -x if x < 0.0 else x
@@ -182,18 +183,15 @@ def _tanh_parts(x, biased):
     hs, e = fast_two_sum(1.0, t_head)
     f = unbias_factor(biased)
     ls = mul_add(l, f, e)  # 1 + t = hs + ls
-    nh, ne = fast_two_sum(1.0, -t_head)
-    nl = mul_add(l, -f, ne)  # 1 - t = nh + nl
     small = k == 0.0
-    nh = -rh if small else nh
-    nl = -w if small else nl
+    nh = -rh if small else 2.0 - hs  # 1 - t = nh + nl
+    nl = -w if small else -ls
     r0 = 1.0 / (hs + ls)
     eps = mul_add(-r0, ls, mul_add(-r0, hs, 1.0))
     r = mul_add(r0, eps, r0)
-    p, pe = two_prod(nh, r0)
-    th = p + mul_add(nl, r, mul_add(p, eps, pe))  # r, not r0, with nl: nl may dominate
-    q, qe = two_prod(h, r0)
-    s = q + mul_add(q, eps, mul_add(l, r0, qe))  # t/(1+t) * 2^512
+    # (nh + nl) r0 (1 + eps) = nh r0 + (nh r0 eps + nl r): r, not r0, with nl (it may dominate)
+    th = mul_add(nh, r0, mul_add(nh * r0, eps, nl * r))
+    s = mul_add(h, r0, mul_add(h * r0, eps, l * r0))  # t/(1+t) * 2^512
     return th, s * (4.0 * r)
 
 
