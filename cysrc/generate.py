@@ -124,7 +124,8 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
                 ending = next((e for e in SINGLE_FUNCTION if node.name.endswith(e)), None)
                 if ending is not None:
                     single[node.name.removesuffix(SINGLE_FUNCTION[ending])] = (node.name, arity)
-                elif not node.name.startswith("_") and not node.name.endswith(("_grad", "_in_bulk")):
+                elif not node.name.startswith("_") and not node.name.endswith(
+                        ("_grad", "_in_bulk")):
                     pairs.append((node.name, arity))
             elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                   and getattr(node.value.func, "id", None) == "declare"):
@@ -142,7 +143,8 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
             seen.update(names)
         source.append(f"# ---- fastact/_math/{name}.py\n")
         source.append("\n".join(l for i, l in enumerate(lines, 1) if i not in drop) + "\n")
-    kernels = [(n, a) for n, a in pairs if f"{n}_grad" in seen and not n.endswith(KERNEL_VARIANTS)]
+    kernels = [(n, a) for n, a in pairs
+               if f"{n}_grad" in seen and not n.endswith(KERNEL_VARIANTS)]
     kernels += [(n, a) for n, (_, a) in single.items()]
     operands = "n, a, sa, b, sb, c, sc, d, sd, p0, p1"
     table = ["cdef inline void dispatch(int kid, int variant, Py_ssize_t n, const floating *a, "

@@ -6,10 +6,11 @@ Adding an activation: write ``name(x, *params)``, ``name_grad(x, *params)``,
 ``fastact.reference``.  Optionally ``name_f32`` and ``name_f32_grad``: a cheaper formula for
 float32 arrays (see ``_math.logistic``); ``name_bulk``, ``name_bulk_grad`` and ``name_in_bulk``:
 float64 kernels for blocks of ordinary inputs (see ``_math._fp``); ``name_from_output_grad``: g'
-as a function of the output.  The methods, ufuncs, array loops of both backends, both dtypes, docstrings,
-``fastact.scalar``, the package's exports, the test suite's cases and PyTorch comparisons and
-the bench are all derived from those; the mpmath definitions in tests/test_accuracy.py are the
-one other place, and tests/test_registration.py fails while they are missing.
+as a function of the output.  The methods, ufuncs, array loops of both backends, both dtypes,
+docstrings, ``fastact.scalar``, the package's exports, the test suite's cases and PyTorch
+comparisons and the bench are all derived from those; the mpmath definitions in
+tests/test_accuracy.py are the one other place, and tests/test_registration.py fails while they
+are missing.
 """
 from types import MappingProxyType
 
@@ -30,8 +31,8 @@ def _form(kernel_name, family, declaration):
     # NAME_in_bulk is 1.0, without the care that the others need (see _math._fp).
     bulk = None
     if hasattr(family, kernel_name + "_bulk"):
-        bulk = (getattr(family, kernel_name + "_bulk"), getattr(family, kernel_name + "_bulk_grad"),
-                getattr(family, kernel_name + "_in_bulk"))
+        bulk = tuple(getattr(family, kernel_name + suffix)
+                     for suffix in ("_bulk", "_bulk_grad", "_in_bulk"))
     form = Form(kernel_name, value, grad,
                 (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
                 memory_bound=declaration.memory_bound, single_math=single,

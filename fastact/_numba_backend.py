@@ -229,8 +229,9 @@ def _element_math(f64, f32):
 
 def _register_body(body, name):
     """``body`` made callable from numba code under a name of its own: a body is not inlined,
-    so its symbol must differ between loops (two cached loops' bodies of one name, loaded into
-    one process, ran one loop's body for both)."""
+    so its symbol must differ between loops (numba numbers symbols per process: two loops'
+    bodies of one name, compiled in two processes and loaded from the disk cache into a third,
+    could share a symbol, and one loop would run the other's body)."""
     body.__name__ = name
     body.__qualname__ = f"{name}_{_fingerprint}"
     return register_jitable(**_JIT_OPTIONS)(body)
