@@ -28,6 +28,19 @@ FASTACT_INLINE double fastact_pow2(double kf) {
     return r;
 }
 
+/* 2.0 ** (k + e) for ks = k + 1.5*2^52 (k in its low mantissa bits already) and an integer-valued
+   constant e: fastact_pow2 without its first addition. */
+FASTACT_INLINE double fastact_pow2_shifted(double ks, double e) {
+    const double shift = 6755399441055744.0;
+    uint64_t bits, shift_bits;
+    memcpy(&bits, &ks, sizeof bits);
+    memcpy(&shift_bits, &shift, sizeof shift_bits);
+    uint64_t r_bits = (bits - shift_bits + 1023 + (uint64_t)(int64_t)e) << 52;
+    double r;
+    memcpy(&r, &r_bits, sizeof r);
+    return r;
+}
+
 /* The double whose bits are those of t less those of base (t >= base > 0, same sign): for a t
    whose exponent is base's, its mantissa bits as a subnormal. */
 FASTACT_INLINE double fastact_bits_less(double t, double base) {

@@ -100,6 +100,11 @@ def not_inlined():
     """Nothing in plain Python; in numba code, the intrinsic above."""
 
 
+def inlinable():
+    """Nothing, in plain Python and in numba code: ``not_inlined``'s stand-in in the body of a
+    loop that has only one (inlined, it costs no call per loop call)."""
+
+
 def _two_prod_fma(a, b):
     p = a * b
     return p, _fma(a, b, -p)
@@ -113,6 +118,12 @@ def _pow2_bits(kf):
     # kf + 1.5*2^52 holds kf (an integer) in its low mantissa bits; move it into the exponent field.
     k = _bits_of(kf + _fp._SHIFT) - _bits_of(_fp._SHIFT)
     return _float_of_bits((k + 1023) << 52)
+
+
+def _pow2_shifted_bits(ks, e):
+    # ks holds k in its low mantissa bits already; e is a constant once inlined (folded).
+    k = _bits_of(ks) - _bits_of(_fp._SHIFT)
+    return _float_of_bits((k + (1023 + np.int64(e))) << 52)
 
 
 def _from_subnormal_units_bits(m):
@@ -161,6 +172,7 @@ def _register_math():
     global _fingerprint
     inline = _INLINE
     overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
+    overload(_fp.pow2_shifted, jit_options=inline)(lambda ks, e: _pow2_shifted_bits)
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
     overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
@@ -175,8 +187,9 @@ def _register_math():
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
     overload(not_inlined, inline="always")(lambda: lambda: _not_inlined_in_llvm())
-    replaced = (_fp.pow2, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units, _fp.unbias,
-                _fp.unbias_times)
+    register_jitable(**inline)(inlinable)
+    replaced = (_fp.pow2, _fp.pow2_shifted, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units,
+                _fp.unbias, _fp.unbias_times)
     for fn in JITABLE:
         if fn not in replaced:
             register_jitable(**_INLINE)(fn)
@@ -228,10 +241,11 @@ def _element_math(f64, f32):
 # and the loads and stores stay contiguous vectors (not gathers).
 
 def _register_body(body, name):
-    """``body`` made callable from numba code under a name of its own: a body is not inlined,
-    so its symbol must differ between loops (numba numbers symbols per process: two loops'
-    bodies of one name, compiled in two processes and loaded from the disk cache into a third,
-    could share a symbol, and one loop would run the other's body)."""
+    """``body`` made callable from numba code under a name of its own: a loop's two bodies (with
+    bulk kernels) are not inlined, so their symbols must differ between loops (numba numbers
+    symbols per process: two loops' bodies of one name, compiled in two processes and loaded
+    from the disk cache into a third, could share a symbol, and one loop would run the other's
+    body)."""
     body.__name__ = name
     body.__qualname__ = f"{name}_{_fingerprint}"
     return register_jitable(**_JIT_OPTIONS)(body)
@@ -242,9 +256,11 @@ def _register_body(body, name):
 # overlap the kernels' arithmetic, where a pass of its own over each block cost ~0.1 ns/element.
 
 def _value_body(fn, scan):
+    own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+
     def body(start, stop, ahead, z, out, *params):
         prefer_512_bit_vectors()
-        not_inlined()
+        own_function()
         z, out, z_next = z[start:stop], out[start:stop], _next_block(z, start, stop, ahead)
         largest = 0
         for i in range(z.shape[0]):
@@ -257,9 +273,11 @@ def _value_body(fn, scan):
 
 
 def _value_and_grad_body(value, grad, scan):
+    own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+
     def body(start, stop, ahead, z, y, dy, *params):
         prefer_512_bit_vectors()
-        not_inlined()
+        own_function()
         z, y, dy, z_next = (z[start:stop], y[start:stop], dy[start:stop],
                             _next_block(z, start, stop, ahead))
         largest = 0
@@ -275,9 +293,11 @@ def _value_and_grad_body(value, grad, scan):
 
 
 def _backward_body(grad, scan):
+    own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+
     def body(start, stop, ahead, g, z, out, *params):
         prefer_512_bit_vectors()
-        not_inlined()
+        own_function()
         g, z, out, z_next = (g[start:stop], z[start:stop], out[start:stop],
                              _next_block(z, start, stop, ahead))
         largest = 0

@@ -25,6 +25,31 @@ def _exp_all(a, h, l):
         h[i], l[i] = _fp.exp_neg_biased(a[i], 0.0, 1.0)
 
 
+@numba.njit
+def _pow2_shifted_all(x, e, out):
+    for i in range(x.size):
+        out[i] = _fp.pow2_shifted(_fp.mul_add(x[i], 1.0, _fp._SHIFT), e)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("e", [0.0, 512.0, -600.0])
+def test_pow2_shifted_is_two_to_the_rounded_k_plus_e(compiled, e):
+    """pow2_shifted(x + 1.5*2^52, e) == 2^(round(x) + e) (ties to even), over the whole exponent
+    range it is given: x + 1.5*2^52 rounds x to an integer k in the low bits."""
+    k = np.arange(-1022 - e, 1024 - e)
+    x = np.concatenate([k, k + 0.25, k - 0.375, [0.5, 1.5, -2.5]])
+    want = np.ldexp(1.0, np.rint(x).astype(np.int64) + int(e))
+    keep = (want >= np.finfo(np.float64).tiny) & np.isfinite(want)
+    x, want = x[keep], want[keep]
+    if compiled:
+        got = np.empty_like(x)
+        _pow2_shifted_all(x, e, got)
+    else:
+        got = np.array([_fp.pow2_shifted(v + _fp._SHIFT, e) for v in x])
+    assert np.array_equal(got, want)
+    assert got.min() == np.finfo(np.float64).tiny and got.max() == 2.0 ** 1023
+
+
 def _biased_values(seed):
     rng = np.random.default_rng(seed)
     # every magnitude whose unbiased value is normal, subnormal or below the subnormals

@@ -155,6 +155,16 @@ def pow2(kf):
 
 
 @jitable
+def pow2_shifted(ks, e):
+    """2.0 ** (k + e) for ks = k + 1.5*2^52 (the integer k in its low mantissa bits, as
+    ``mul_add(x, c, _SHIFT)`` rounds x c) and an integer-valued constant e, k + e in [-1022, 1023].
+
+    Plain Python; both backends build the exponent field from the bits of ks: one operation fewer
+    than ``pow2(k + e)``, which first puts k back into that form."""
+    return pow2((ks - _SHIFT) + e)
+
+
+@jitable
 def scale2(x, kf):
     """x * 2^kf for integer-valued kf in [-2200, 2200], rounded once even into the subnormals.
 
@@ -230,7 +240,7 @@ _EXP_ARG_LIMIT_SINGLE = 700.0
 
 @jitable(returns=2)
 def exp_split(x):
-    """e^x for x <= 0 in plain double, as (k, e): e^x = 2^k (1 + e), relative error < 2^-31.
+    """e^x for x <= 0 in plain double, as (p, e): e^x = p (1 + e), p = 2^k, relative error < 2^-31.
 
     For the float32 kernels: a double carries 29 more bits than a float32, so a handful of plain
     roundings after this still leaves the one rounding to float32 as the error that matters
@@ -238,9 +248,10 @@ def exp_split(x):
     |x| < ln2/2, where e = expm1(x) to full relative precision; x is clamped to -700.
     """
     x = -_EXP_ARG_LIMIT_SINGLE if x < -_EXP_ARG_LIMIT_SINGLE else x  # NaN passes
-    k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT
+    ks = mul_add(x, _INV_LN2, _SHIFT)
+    k = ks - _SHIFT
     r = mul_add(-k, _LN2_LO, mul_add(-k, _LN2_HI, x))  # r = x exactly when k = 0
-    return k, r * polyval(r, _EXPM1_SINGLE)
+    return pow2_shifted(ks, 0.0), r * polyval(r, _EXPM1_SINGLE)
 
 
 # ---- e^-a in plain double with a 2^512 bias: the float64 core of the logistic family.
@@ -276,14 +287,15 @@ def exp_neg_biased_parts(a, a_lo, biased):
     error: the split carries the bits that a plain double exp would round away, so 1/(1 + t)
     and t/(1 + t) stay near 0.5 ulp without double-double arithmetic.
     """
-    k = mul_add(-a, _INV_LN2, _SHIFT) - _SHIFT
+    ks = mul_add(-a, _INV_LN2, _SHIFT)
+    k = ks - _SHIFT
     rh = mul_add(k, -_LN2_HI42, -a)  # exact (Cody-Waite)
     rl = mul_add(k, -_LN2_LO42, -a_lo)  # < 2^-33: its square does not matter
     u, ue = fast_two_sum(1.0, rh)  # |rh| <= 0.35
     w = (rh * rh) * polyval(rh, _EXP_POLY)
     q = ue + w
     q = mul_add(rl, u + q, q)
-    scale = pow2(k + 512.0) if biased != 0.0 else pow2(k)
+    scale = pow2_shifted(ks, 512.0 if biased != 0.0 else 0.0)
     return u * scale, q * scale, rh, w, k
 
 

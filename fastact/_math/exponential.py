@@ -7,7 +7,7 @@ reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alph
 scale * alpha, celu'(0) = 1.
 """
 from . import alpha_nonnegative, declare, jitable, param
-from ._fp import (dd_div_const, exp_reduced, exp_split, expm1, fast_two_sum, mul_add, pow2,
+from ._fp import (dd_div_const, exp_reduced, exp_split, expm1, fast_two_sum, mul_add,
                   scale2_tail, two_prod)
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
@@ -92,8 +92,7 @@ def celu_grad(x, alpha):
 @jitable(returns=2)
 def _exp_single(x, c):
     """(e^q - 1, e^q) for q = min(x, 0) / c, in plain double (expm1 without cancellation)."""
-    k, e = exp_split((0.0 if x >= 0.0 else x) / c)  # NaN stays NaN
-    p = pow2(k)
+    p, e = exp_split((0.0 if x >= 0.0 else x) / c)  # NaN stays NaN
     return mul_add(p, e, p - 1.0), mul_add(p, e, p)
 
 

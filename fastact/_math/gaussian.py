@@ -16,7 +16,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 
 from . import choice, declare, jitable
 from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, exp_split, fast_two_sum, mul_add,
-                  polyval, pow2, scale2, two_prod, two_sum)
+                  polyval, scale2, two_prod, two_sum)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, _sigmoid_single, tanh
 
 _INV_SQRT2 = 0.7071067811865476
@@ -156,8 +156,7 @@ _PHI_SMALL_SINGLE = (
 def _gauss_single(z):
     """(z phi(z), Q, Phi_small) in plain double: Q = Phi(-|z|) = e^(-z^2/2) erfcx(|z|/sqrt2)/2,
     Phi_small = Phi(z) for |z| < 1 (finite for any z)."""
-    k, em = exp_split(-0.5 * (z * z))  # clamped at -700: e stays normal, results 0 in float32
-    p = pow2(k)
+    p, em = exp_split(-0.5 * (z * z))  # clamped at -700: e stays normal, results 0 in float32
     e = mul_add(p, em, p)
     x = abs(z) * _INV_SQRT2
     x = _ERFCX_SINGLE_X_MAX if x > _ERFCX_SINGLE_X_MAX else x  # NaN passes

@@ -116,7 +116,7 @@ _T_HEAD_MIN = 2.0 ** (512 - 900)
 def _sigmoid_pair(x, biased):
     """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 + re, sigmoid(-|x|) = (p + c) 2^-512.
     The value and the derivative share it (in a fused loop the compiler does it once)."""
-    return _logistic_biased(-x if x < 0.0 else x, 0.0, biased)
+    return _logistic_biased(abs(x), 0.0, biased)
 
 
 # The bulk kernels' domain (see _fp.unbias_if) for the functions of e^-|x|: up to |x| = 512,
@@ -176,7 +176,7 @@ def _tanh_parts(x, biased):
     relative precision.  Each quotient is one FMA over the exact residual's correction.
     ``biased`` 0.0: the bulk kernels' (tanh' without the 2^512; |x| <= 256).
     """
-    a = -x if x < 0.0 else x
+    a = abs(x)
     a = (_TANH_LIMIT if a > _TANH_LIMIT else a) if biased != 0.0 else a  # NaN passes
     h, l, rh, w, k = exp_neg_biased_parts(a + a, 0.0, biased)
     t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS if biased != 0.0 else h
@@ -271,8 +271,7 @@ def _tanh_abs_dd(a):
 @jitable(returns=2)
 def _logistic_single(a):
     """(t, u) = (e^-a, 1/(1+t)) in double, for a >= 0."""
-    k, e = exp_split(-a)
-    p = pow2(k)
+    p, e = exp_split(-a)
     t = mul_add(p, e, p)
     return t, 1.0 / (1.0 + t)
 
@@ -305,8 +304,7 @@ def _tanh_single(x):
     """(tanh |x|, t, u) in double with t = e^-2|x|, u = 1/(1+t): tanh = -m u with m = t - 1
     formed as (2^k - 1) + 2^k e, which does not cancel, so small |x| keeps its precision."""
     a = -x if x < 0.0 else x
-    k, e = exp_split(-2.0 * a)
-    p = pow2(k)
+    p, e = exp_split(-2.0 * a)
     m = mul_add(p, e, p - 1.0)
     u = 1.0 / (2.0 + m)
     return -m * u, mul_add(p, e, p), u
@@ -636,8 +634,7 @@ def _mish_single(x):
     xc = _MISH_SINGLE_LOW if x < _MISH_SINGLE_LOW else (_MISH_SINGLE_HIGH if x > _MISH_SINGLE_HIGH
                                                          else x)  # NaN passes
     neg = x <= 0.0  # x's sign is xc's; tested on x, LLVM shares the value's and slope's copies
-    k, e = exp_split(-abs(xc))
-    p = pow2(k)
+    p, e = exp_split(-abs(xc))
     t = mul_add(p, e, p)
     a = mul_add(2.0, t, 1.0)
     tt = _MISH_SINGLE_T2_MIN if t < _MISH_SINGLE_T2_MIN else t
