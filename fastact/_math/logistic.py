@@ -295,8 +295,8 @@ def sigmoid_f32(x):
 @jitable
 def sigmoid_f32_grad(x):
     """sigmoid' = sigmoid(x) sigmoid(-x) = t/(1+t)^2 for float32 results."""
-    s, s_neg, _ = _sigmoid_single(x)
-    return s * s_neg
+    t, u = _logistic_single(-x if x < 0.0 else x)
+    return (t * u) * u  # sigmoid(x) sigmoid(-x) in either order: no selection by sign
 
 
 @jitable(returns=3)
