@@ -240,15 +240,16 @@ def _element_math(f64, f32):
 # first: indexed from 0, the indices are known non-negative, so numba's wraparound test folds away
 # and the loads and stores stay contiguous vectors (not gathers).
 
-def _register_body(body, name):
+def _register_body(body, name, inline):
     """``body`` made callable from numba code under a name of its own: a loop's two bodies (with
     bulk kernels) are not inlined, so their symbols must differ between loops (numba numbers
     symbols per process: two loops' bodies of one name, compiled in two processes and loaded
     from the disk cache into a third, could share a symbol, and one loop would run the other's
-    body)."""
+    body).  ``inline``: a loop's only body, inlined into it (numba does not inline a function
+    unless told)."""
     body.__name__ = name
     body.__qualname__ = f"{name}_{_fingerprint}"
-    return register_jitable(**_JIT_OPTIONS)(body)
+    return register_jitable(**(_INLINE if inline else _JIT_OPTIONS))(body)
 
 
 # With bulk kernels, a body also takes the largest |z| of the block after its own (``ahead``:
@@ -566,14 +567,14 @@ def build_loop(form, variant, cache=True):
               "backward": lambda v, g, scan: _backward_body(g, scan)}
     name = f"{form.kernel_name}_{variant}"
     scan = form.bulk_math is not None
-    body = _register_body(bodies[variant](value, grad, scan), name + "_body")
+    body = _register_body(bodies[variant](value, grad, scan), name + "_body", not scan)
     bulk_body = in_bulk_bits = None
     if scan:  # float32 arrays keep their float32 kernels
         bulk_value, bulk_grad, in_bulk = form.bulk_math
         bulk_body = _register_body(
             bodies[variant](_element_math(bulk_value, form.single_math[0]),
                             _element_math(bulk_grad, form.single_math[1]), scan),
-            name + "_bulk_body")
+            name + "_bulk_body", False)
         in_bulk_bits = _in_bulk_test(in_bulk)
     narrays = {"value": 2, "grad": 2}.get(variant, 3)
     py_func = _loop(body, bulk_body, in_bulk_bits, narrays, 1 if variant == "backward" else 0)
