@@ -200,12 +200,12 @@ def exp_reduced(x, x_lo):
     k is an integer-valued float.  |x| is clamped to 1500 (NaN passes through), so k stays in
     [-2165, 2165]; callers scale with ``scale2``.
     """
-    if x > _EXP_ARG_LIMIT:
-        x = _EXP_ARG_LIMIT
-        x_lo = 0.0
-    elif x < -_EXP_ARG_LIMIT:
-        x = -_EXP_ARG_LIMIT
-        x_lo = 0.0
+    # Two-way selections (NaN passes), not an if/elif: gcc cannot tell two inlined copies of a
+    # three-way merge apart from different values, so a loop that needs e^x twice (a value and
+    # its derivative) computed it twice in the Cython backend.
+    x_lo = 0.0 if abs(x) > _EXP_ARG_LIMIT else x_lo
+    x = _EXP_ARG_LIMIT if x > _EXP_ARG_LIMIT else x
+    x = -_EXP_ARG_LIMIT if x < -_EXP_ARG_LIMIT else x
     k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT  # round_to_int(x / ln 2), one step shorter
     # Cody-Waite: x - k*LN2_HI is exact; the low part keeps r in double-double.
     rh, rl = two_sum(mul_add(-k, _LN2_HI, x), mul_add(-k, _LN2_LO, x_lo))

@@ -572,8 +572,10 @@ def _mish_parts(x):
     w = t(t+2); for x > 0, t = e^-x and tanh(softplus(x)) = (1+2t)/(1+2t+2t^2).
     Returns (th, d, e): tanh(softplus(x)) = th * 2^e and mish'(x) = d * 2^e.
     """
-    # Beyond 1e300 the result no longer depends on x's size, and 4x would overflow.
-    x = -1e300 if x < -1e300 else (1e300 if x > 1e300 else x)
+    # Beyond 1e300 the result no longer depends on x's size, and 4x would overflow.  Two two-way
+    # selections (see exp_reduced): the value's and the derivative's copies stay one for gcc.
+    x = -1e300 if x < -1e300 else x
+    x = 1e300 if x > 1e300 else x
     a = -x if x < 0.0 else x
     k, mh, ml = exp_reduced(-a, 0.0)
     mant = 1.0 + (mh + ml)  # t / 2^k
@@ -631,8 +633,8 @@ def _mish_single(x):
     with W = t(t+2) + 2; for x > 0, tanh(softplus(x)) = A/B and mish' = [AB + 4x t^2 (1+t)]/B^2
     with A = 1+2t, B = A + 2t^2.  One division serves both; the zero of mish' (x = -1.19) is
     one FMA, so its error there is absolute, ~2^-53 of the terms (the documented rule)."""
-    xc = _MISH_SINGLE_LOW if x < _MISH_SINGLE_LOW else (_MISH_SINGLE_HIGH if x > _MISH_SINGLE_HIGH
-                                                         else x)  # NaN passes
+    xc = _MISH_SINGLE_LOW if x < _MISH_SINGLE_LOW else x  # NaN passes
+    xc = _MISH_SINGLE_HIGH if xc > _MISH_SINGLE_HIGH else xc
     neg = x <= 0.0  # x's sign is xc's; tested on x, LLVM shares the value's and slope's copies
     p, e = exp_split(-abs(xc))
     t = mul_add(p, e, p)
