@@ -15,6 +15,11 @@ cdef extern from "fastact_fp.h" nogil:
     double unbias "fastact_unbias" (double b)
     double unbias_times "fastact_unbias_times" (double b, double f)
     double polyval "fastact_polyval" (double x, const double* coefs)
+    float to_float32 "fastact_to_float32" (double x)
+    float mul_add_float32 "fastact_mul_add_float32" (float a, float b, float c)
+    float pow2_shifted_float32 "fastact_pow2_shifted_float32" (float ks, float e)
+    float unbias_float32 "fastact_unbias_float32" (float b)
+    float unbias_like_float32 "fastact_unbias_like_float32" (float g, float b)
 
 
 cdef inline (double, double) two_prod(double a, double b) noexcept nogil:
@@ -56,7 +61,10 @@ cdef inline floating *at(const floating *p, Py_ssize_t stride, Py_ssize_t i) noe
 # With bulk kernels (``run_blocks``) a loop also takes the largest |z| of the block after its own
 # (``scan``, z_next: as many elements at z's stride), whose loads then overlap its arithmetic.
 cdef inline unsigned long long abs_bits(const floating *p) noexcept nogil:
-    """The bits of |x| for a double x at p: their order is |x|'s, with NaN above inf."""
+    """The bits of |x| for the float x at p (a float's bits for a float): their order is |x|'s,
+    with NaN above inf."""
+    if floating is float:
+        return (<const unsigned int *>p)[0] & 0x7FFFFFFFU
     return (<const unsigned long long *>p)[0] & 0x7FFFFFFFFFFFFFFFULL
 
 
@@ -137,7 +145,7 @@ cdef inline unsigned long long run(int variant, void *value, void *grad, int ari
                        z_next)
 
 
-# The bulk kernels (fastact/_math/_fp.py), as the numba loops run them: float64 blocks of
+# The bulk kernels (fastact/_math/_fp.py), as the numba loops run them: blocks of
 # BULK_BLOCK elements whose largest |z| lies in in_bulk's domain run value_bulk/grad_bulk, the
 # other blocks value/grad; the same bits either way.
 DEF BULK_BLOCK = 4096
@@ -145,12 +153,12 @@ DEF BULK_BLOCK = 4096
 
 cdef inline unsigned long long max_abs_bits(const floating *z, Py_ssize_t sz,
                                             Py_ssize_t n) noexcept nogil:
-    """``abs_bits`` of the largest |z| of n doubles (NaN above all)."""
+    """``abs_bits`` of the largest |z| of n elements (NaN above all)."""
     cdef unsigned long long largest = 0, bits
     cdef Py_ssize_t i
-    if sz == sizeof(double):  # a literal stride: the copy that vectorises
+    if sz == sizeof(floating):  # a literal stride: the copy that vectorises
         for i in range(n):
-            bits = abs_bits(at(z, sizeof(double), i))
+            bits = abs_bits(at(z, sizeof(floating), i))
             largest = bits if bits > largest else largest
     else:
         for i in range(n):
@@ -164,20 +172,28 @@ cdef inline void run_blocks(int variant, void *value, void *grad, void *value_bu
                             const floating *a, Py_ssize_t sa, const floating *b, Py_ssize_t sb,
                             floating *c, Py_ssize_t sc, floating *d, Py_ssize_t sd, double p0,
                             double p1) noexcept nogil:
-    """``run`` block by block for float64 operands (the generated dispatch calls it for double
-    only): each block in the bulk domain with the bulk kernels.  b, d: NULL where unused."""
+    """``run`` block by block: each block in the bulk domain with the bulk kernels (the
+    generated dispatch calls it for float64 operands, and for float32 operands of formulas with
+    float32 bulk kernels).  b, d: NULL where unused."""
     cdef const floating *z = b if variant == BACKWARD else a
     cdef Py_ssize_t sz = sb if variant == BACKWARD else sa
     cdef Py_ssize_t start = 0, m
     cdef unsigned long long largest = max_abs_bits(z, sz, min(BULK_BLOCK, n)), after
     cdef double largest_abs
+    cdef float largest_abs32
+    cdef unsigned int largest32
     cdef bint ahead
     cdef const floating *z_next
     while start < n:
         m = min(BULK_BLOCK, n - start)
         ahead = start + 2 * m <= n  # the block after is as long: this one's loop scans it
         z_next = at(z, sz, start + m) if ahead else at(z, sz, start)
-        memcpy(&largest_abs, &largest, sizeof(double))
+        if floating is float:
+            largest32 = <unsigned int>largest
+            memcpy(&largest_abs32, &largest32, sizeof(float))
+            largest_abs = largest_abs32
+        else:
+            memcpy(&largest_abs, &largest, sizeof(double))
         if call(in_bulk, arity, largest_abs, p0, p1) == 1.0:
             after = run(variant, value_bulk, grad_bulk, arity, m, at(a, sa, start), sa,
                         at(b, sb, start) if b != NULL else NULL, sb, at(c, sc, start), sc,

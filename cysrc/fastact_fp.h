@@ -107,4 +107,45 @@ FASTACT_INLINE double fastact_polyval_n(double x, const double *c, size_t n) {
 /* polyval(x, COEFS) for a constant array COEFS: the length comes from the array itself. */
 #define fastact_polyval(x, c) fastact_polyval_n((x), (c), sizeof(c) / sizeof((c)[0]))
 
+/* ---- float32 arithmetic (fastact/_math/_fp.py's float32 section; numba: the same operations). */
+
+/* A float32 (constants of the float32 kernels: folded at compile time). */
+FASTACT_INLINE float fastact_to_float32(double x) { return (float)x; }
+
+FASTACT_INLINE float fastact_mul_add_float32(float a, float b, float c) { return fmaf(a, b, c); }
+
+/* 2^(k + e) for ks = k + 1.5*2^23 (k in its low mantissa bits), e an integer-valued constant. */
+FASTACT_INLINE float fastact_pow2_shifted_float32(float ks, float e) {
+    const float shift = 12582912.0f;
+    uint32_t bits, shift_bits;
+    memcpy(&bits, &ks, sizeof bits);
+    memcpy(&shift_bits, &shift, sizeof shift_bits);
+    uint32_t r_bits = (bits - shift_bits + 127u + (uint32_t)(int32_t)e) << 23;
+    float r;
+    memcpy(&r, &r_bits, sizeof r);
+    return r;
+}
+
+/* unbias_float32(g) for a g equal to b wherever b * 2^-100 is subnormal (those lanes from b), as
+   the numba backend's: 2^-126 + b 2^-100 rounds once, to a normal float, on the subnormals'
+   grid. */
+FASTACT_INLINE float fastact_unbias_like_float32(float g, float b) {
+    const float sub = 0x1p-26f;  /* 2^(BIAS_FLOAT32 - 126), BIAS_FLOAT32 = 100 (_fp.py) */
+    uint32_t bits, sub_bits, unit_bits, smallest_bits;
+    const float smallest = 0x1p-126f;
+    memcpy(&bits, &b, sizeof bits);
+    memcpy(&sub_bits, &sub, sizeof sub_bits);
+    memcpy(&smallest_bits, &smallest, sizeof smallest_bits);
+    float t = fmaf(b, 0x1p-100f, smallest);
+    memcpy(&unit_bits, &t, sizeof unit_bits);
+    unit_bits -= smallest_bits;
+    float units;
+    memcpy(&units, &unit_bits, sizeof units);
+    float normal = (g < sub ? sub : g) * 0x1p-100f;
+    return (int32_t)(bits & 0x7fffffffu) < (int32_t)sub_bits ? units : normal;
+}
+
+/* b * 2^-100 rounded once to float32, subnormal results included, for b >= 0 or NaN. */
+FASTACT_INLINE float fastact_unbias_float32(float b) { return fastact_unbias_like_float32(b, b); }
+
 #endif

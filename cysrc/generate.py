@@ -5,7 +5,8 @@ into one module (one C file, so the compiler can inline the helpers), adds the l
 ``cysrc/loops.py``, and declares the C type of every function and constant in a ``.pxd`` beside
 it.  The types are explicit: every argument is a double, and each function's return arity and
 boolean locals are what its ``@jitable(returns=..., flags=...)`` declares (nothing is inferred);
-constants are floats or tuples of floats.  Only ``@jitable`` functions are compiled; the
+in a function declared ``float32=True`` the arguments, results and every other local are C
+floats.  Constants are floats or tuples of floats.  Only ``@jitable`` functions are compiled; the
 modules' declarations of activations (``declare``) and plain-Python helpers are left out.
 """
 import ast
@@ -22,18 +23,27 @@ CYSRC = Path(__file__).resolve().parent
 SINGLE_FUNCTION = {"_from_output_grad": "_grad", "_grad2": "", "_grad3": ""}
 MAP_ONLY = ("_grad2", "_grad3")  # their formulas' methods only map z -> result (run_map)
 # Other kernels of a formula, not formulas of their own: NAME_f32 (float32 arrays) and NAME_bulk
-# (float64 blocks in NAME_in_bulk's domain: ``run_blocks``).
+# (float64 blocks in NAME_in_bulk's domain: ``run_blocks``; NAME_f32_bulk for float32 blocks).
 KERNEL_VARIANTS = ("_f32", "_bulk")
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
 # Replaced in C, as the numba backend replaces them (pow2, pow2_shifted, from_subnormal_units,
 # unbias, unbias_times and polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba
 # and Cython then give the same bits.
 C_REPLACED = {"pow2", "pow2_shifted", "from_subnormal_units", "unbias", "unbias_times", "polyval",
-              "two_prod", "mul_add"}
+              "two_prod", "mul_add", "to_float32", "mul_add_float32", "pow2_shifted_float32",
+              "unbias_float32", "unbias_like_float32"}
 
 
-def _c_type(n):
-    return "double" if n == 1 else "(" + ", ".join(["double"] * n) + ")"
+def _c_type(n, c_float="double"):
+    return c_float if n == 1 else "(" + ", ".join([c_float] * n) + ")"
+
+
+def _locals_of(node):
+    """The names a function assigns to (its locals other than its arguments)."""
+    args = {a.arg for a in node.args.args}
+    stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    return sorted(stored - args)
 
 
 def _c_double(x):
@@ -113,13 +123,17 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
                     drop.update(span)
                     continue
                 drop.update(d.lineno for d in node.decorator_list)  # @jitable
-                args = ", ".join(f"double {a.arg}" for a in node.args.args)
-                fn = getattr(module, node.name)  # declared by @jitable(returns=, flags=)
-                if fn.c_flags:
-                    declarations.append(
-                        "@cython.locals(" + ", ".join(f"{v}=bint" for v in fn.c_flags) + ")")
-                declarations.append(f"cdef inline {_c_type(fn.c_returns)} {node.name}({args}) "
-                                    "noexcept nogil")
+                fn = getattr(module, node.name)  # declared by @jitable(returns=, flags=, float32=)
+                c_float = "float" if fn.c_float32 else "double"
+                args = ", ".join(f"{c_float} {a.arg}" for a in node.args.args)
+                local_types = [f"{v}=bint" for v in fn.c_flags]
+                if fn.c_float32:  # every other local a float too
+                    local_types += [f"{v}=float" for v in _locals_of(node)
+                                    if v not in fn.c_flags]
+                if local_types:
+                    declarations.append("@cython.locals(" + ", ".join(local_types) + ")")
+                declarations.append(f"cdef inline {_c_type(fn.c_returns, c_float)} "
+                                    f"{node.name}({args}) noexcept nogil")
                 arity = len(node.args.args) - 1
                 ending = next((e for e in SINGLE_FUNCTION if node.name.endswith(e)), None)
                 if ending is not None:
@@ -157,9 +171,12 @@ def assemble(root, generated, compile_args, module_name="_cykernels"):
         # fastact/_math/_fp.py)
         run_float = run.format(f"{n}_f32" if f"{n}_f32_grad" in seen else n)
         run_double = run.format(n)
+        blocks = ("run_blocks(variant, <void*>{0}, <void*>{0}_grad, <void*>{0}_bulk, "
+                  "<void*>{0}_bulk_grad, <void*>{0}_in_bulk, " + f"{a}, {operands})")
         if f"{n}_bulk" in seen:
-            run_double = (f"run_blocks(variant, <void*>{n}, <void*>{n}_grad, <void*>{n}_bulk, "
-                          f"<void*>{n}_bulk_grad, <void*>{n}_in_bulk, {a}, {operands})")
+            run_double = blocks.format(n)
+        if f"{n}_f32_bulk" in seen:
+            run_float = blocks.format(f"{n}_f32")
         if run_float != run_double:
             table += ["        if floating is float:", "            " + run_float,
                       "        else:", "            " + run_double]

@@ -35,7 +35,8 @@ class Form:
     """One formula of an activation: its scalar math, numpy reference and kernel name."""
 
     def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None,
-                 light_single=False, arg="z", describe=None, bulk_math=None):
+                 light_single=False, arg="z", describe=None, bulk_math=None,
+                 single_bulk_math=None):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.arg = arg  # its array argument: z, or y for a formula of the output
         self.describe = describe or {}  # variant -> (result, what) where not _RESULTS/_WHAT
@@ -46,6 +47,9 @@ class Form:
         # (value, grad, in_bulk) for float64 blocks wholly inside in_bulk's domain, or None
         # (see fastact/_math/_fp.py, the bulk kernels)
         self.bulk_math = bulk_math
+        # the same for float32 blocks (NAME_f32_bulk, ...), or None: float32 blocks then all run
+        # single_math
+        self.single_bulk_math = single_bulk_math
         self.reference = reference  # (value, grad) in plain numpy
         self.memory_bound = memory_bound  # a few operations per element
         self.light_single = light_single  # its float32 kernels are that cheap too

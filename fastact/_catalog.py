@@ -28,15 +28,18 @@ def _form(kernel_name, family, declaration):
     single = (getattr(family, kernel_name + "_f32", value),
               getattr(family, kernel_name + "_f32_grad", grad))
     # Optional bulk kernels NAME_bulk / NAME_bulk_grad: the same bits on the float64 inputs where
-    # NAME_in_bulk is 1.0, without the care that the others need (see _math._fp).
-    bulk = None
-    if hasattr(family, kernel_name + "_bulk"):
-        bulk = tuple(getattr(family, kernel_name + suffix)
-                     for suffix in ("_bulk", "_bulk_grad", "_in_bulk"))
+    # NAME_in_bulk is 1.0, without the care that the others need (see _math._fp); and
+    # NAME_f32_bulk, NAME_f32_bulk_grad, NAME_f32_in_bulk, the same for float32 inputs.
+    bulk, single_bulk = (
+        tuple(getattr(family, kernel_name + infix + suffix)
+              for suffix in ("_bulk", "_bulk_grad", "_in_bulk"))
+        if hasattr(family, kernel_name + infix + "_bulk") else None
+        for infix in ("", "_f32"))
     form = Form(kernel_name, value, grad,
                 (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
                 memory_bound=declaration.memory_bound, single_math=single,
-                light_single=declaration.light_float32, bulk_math=bulk)
+                light_single=declaration.light_float32, bulk_math=bulk,
+                single_bulk_math=single_bulk)
     _attach_higher(form, family)
     return form
 

@@ -26,37 +26,45 @@ _INLINE = dict(_JIT_OPTIONS, forceinline=True)
 _fingerprint = None
 
 
+def _llvm_float(t):
+    return ir.DoubleType() if t == types.float64 else ir.FloatType()
+
+
 @intrinsic
 def _bits_of(typingctx, x):
-    """Reinterpret a float64 as int64 (no conversion instruction, so loops still vectorise)."""
-    sig = types.int64(types.float64)
+    """Reinterpret a float32 as int32, anything else as a float64 as int64 (no conversion
+    instruction, so loops still vectorise)."""
+    sig = types.int32(x) if x == types.float32 else types.int64(types.float64)
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
+        return builder.bitcast(args[0], ir.IntType(signature.return_type.bitwidth))
 
     return sig, codegen
 
 
 @intrinsic
 def _float_of_bits(typingctx, i):
-    """Reinterpret an int64 as float64."""
-    sig = types.float64(types.int64)
+    """Reinterpret an int32 as float32, anything else as an int64 as float64."""
+    sig = types.float32(i) if i == types.int32 else types.float64(types.int64)
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+        return builder.bitcast(args[0], _llvm_float(signature.return_type))
 
     return sig, codegen
 
 
 @intrinsic
 def _fma(typingctx, a, b, c):
-    """a * b + c with one rounding (llvm.fma: one instruction where the CPU has FMA)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
+    """a * b + c with one rounding (llvm.fma: one instruction where the CPU has FMA): in float32
+    for three float32s, else in float64."""
+    single = a == b == c == types.float32
+    sig = types.float32(a, b, c) if single else types.float64(*[types.float64] * 3)
 
     def codegen(context, builder, signature, args):
-        double = ir.DoubleType()
-        fnty = ir.FunctionType(double, [double, double, double])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
+        t = _llvm_float(signature.return_type)
+        fnty = ir.FunctionType(t, [t, t, t])
+        name = "llvm.fma.f64" if signature.return_type == types.float64 else "llvm.fma.f32"
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
         return builder.call(fn, args)
 
     return sig, codegen
@@ -161,6 +169,39 @@ def _unbias_times_bits(b, f):
     return units if small else normal
 
 
+_SHIFT_FLOAT32_BITS = np.int32(np.float32(_fp._SHIFT_FLOAT32).view(np.int32))
+_SUBNORMAL_BIASED_FLOAT32_BITS = np.int32(
+    np.float32(_fp._SUBNORMAL_BIASED_FLOAT32).view(np.int32))
+_SMALLEST_NORMAL_FLOAT32 = np.float32(2.0 ** -126)
+_SMALLEST_NORMAL_FLOAT32_BITS = np.int32(_SMALLEST_NORMAL_FLOAT32.view(np.int32))
+
+
+def _pow2_shifted_float32_bits(ks, e):
+    k = _bits_of(ks) - _SHIFT_FLOAT32_BITS
+    return _float_of_bits(np.int32((k + (127 + np.int32(e))) << 23))  # (numba's ints widen)
+
+
+def _subnormal_test_and_units_float32(b):
+    # As _subnormal_test_and_units, in float32: 2^-126 + b 2^-100 rounds once on the subnormals'
+    # grid.
+    small = (_bits_of(b) & np.int32(0x7FFFFFFF)) < _SUBNORMAL_BIASED_FLOAT32_BITS
+    units = _float_of_bits(np.int32(
+        _bits_of(_fma(b, np.float32(_fp.UNBIAS_FLOAT32), _SMALLEST_NORMAL_FLOAT32))
+        - _SMALLEST_NORMAL_FLOAT32_BITS))
+    return small, units
+
+
+def _unbias_like_float32_bits(g, b):
+    small, units = _subnormal_test_and_units_float32(b)
+    sub = np.float32(_fp._SUBNORMAL_BIASED_FLOAT32)
+    normal = (sub if g < sub else g) * np.float32(_fp.UNBIAS_FLOAT32)
+    return units if small else normal
+
+
+def _unbias_float32_bits(b):
+    return _unbias_like_float32_bits(b, b)
+
+
 def as_double(x):
     """x as a float64, so the math runs in double for float32 input too (numba's ``float()``
     keeps a float32 a float32).  Plain Python: ``float``; numba: ``np.float64``."""
@@ -178,18 +219,30 @@ def _register_math():
     overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
     register_jitable(**inline)(_subnormal_test_and_units)
     overload(abs_bits, jit_options=inline)(_abs_bits_typer)
+    overload(abs_bits_float32_too, jit_options=inline)(_abs_bits_float32_too_typer)
+    overload(no_bits, jit_options=inline)(_no_bits_typer)
     register_jitable(**inline)(max_abs_bits)
+    register_jitable(**inline)(max_abs_bits_float32_too)
     register_jitable(**inline)(_next_block)
     overload(_fp.unbias, jit_options=inline)(lambda b: _unbias_bits)
     overload(_fp.unbias_times, jit_options=inline)(lambda b, f: _unbias_times_bits)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
+    overload(_fp.to_float32, jit_options=inline)(lambda x: lambda x: np.float32(x))
+    overload(_fp.mul_add_float32, jit_options=inline)(lambda a, b, c: _mul_add_fma)
+    overload(_fp.pow2_shifted_float32, jit_options=inline)(
+        lambda ks, e: _pow2_shifted_float32_bits)
+    register_jitable(**inline)(_subnormal_test_and_units_float32)
+    register_jitable(**inline)(_unbias_like_float32_bits)
+    overload(_fp.unbias_float32, jit_options=inline)(lambda b: _unbias_float32_bits)
+    overload(_fp.unbias_like_float32, jit_options=inline)(lambda g, b: _unbias_like_float32_bits)
     # inline="always": numba inlines its IR, so the intrinsic marks the loop itself.
     overload(prefer_512_bit_vectors, inline="always")(
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
     overload(not_inlined, inline="always")(lambda: lambda: _not_inlined_in_llvm())
     register_jitable(**inline)(inlinable)
     replaced = (_fp.pow2, _fp.pow2_shifted, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units,
-                _fp.unbias, _fp.unbias_times)
+                _fp.unbias, _fp.unbias_times, _fp.to_float32, _fp.mul_add_float32,
+                _fp.pow2_shifted_float32, _fp.unbias_float32, _fp.unbias_like_float32)
     for fn in JITABLE:
         if fn not in replaced:
             register_jitable(**_INLINE)(fn)
@@ -228,6 +281,8 @@ def _element_math(f64, f32):
         return (f32 if isinstance(x, np.float32) else f64)(float(x), *params)
 
     def typer(x, *params):
+        if x == types.float32 and getattr(f32, "float32_element", False):  # see _math.jitable
+            return lambda x, *params: f32(x, *params)
         fn = f32 if x == types.float32 else f64
         return lambda x, *params: fn(np.float64(x), *params)
 
@@ -258,16 +313,17 @@ def _register_body(body, name, inline):
 
 def _value_body(fn, scan):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+    scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
 
     def body(start, stop, ahead, z, out, *params):
         prefer_512_bit_vectors()
         own_function()
         z, out, z_next = z[start:stop], out[start:stop], _next_block(z, start, stop, ahead)
-        largest = 0
+        largest = no_bits(z)
         for i in range(z.shape[0]):
             out[i] = fn(z[i], *params)
-            if scan:
-                largest = max(largest, abs_bits(z_next[i]))
+            if scanning:
+                largest = max(largest, scan_bits(z_next[i]))
         return largest
 
     return body
@@ -275,19 +331,20 @@ def _value_body(fn, scan):
 
 def _value_and_grad_body(value, grad, scan):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+    scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
 
     def body(start, stop, ahead, z, y, dy, *params):
         prefer_512_bit_vectors()
         own_function()
         z, y, dy, z_next = (z[start:stop], y[start:stop], dy[start:stop],
                             _next_block(z, start, stop, ahead))
-        largest = 0
+        largest = no_bits(z)
         for i in range(z.shape[0]):
             x = z[i]  # read before writing: y or dy may be z itself
             y[i] = value(x, *params)
             dy[i] = grad(x, *params)
-            if scan:
-                largest = max(largest, abs_bits(z_next[i]))
+            if scanning:
+                largest = max(largest, scan_bits(z_next[i]))
         return largest
 
     return body
@@ -295,19 +352,20 @@ def _value_and_grad_body(value, grad, scan):
 
 def _backward_body(grad, scan):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
+    scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
 
     def body(start, stop, ahead, g, z, out, *params):
         prefer_512_bit_vectors()
         own_function()
         g, z, out, z_next = (g[start:stop], z[start:stop], out[start:stop],
                              _next_block(z, start, stop, ahead))
-        largest = 0
+        largest = no_bits(z)
         for i in range(z.shape[0]):
             gi = g[i]  # read both inputs before writing: out may be g or z itself
             out[i] = grad(z[i], *params)
             out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
-            if scan:
-                largest = max(largest, abs_bits(z_next[i]))
+            if scanning:
+                largest = max(largest, scan_bits(z_next[i]))
         return largest
 
     return body
@@ -339,6 +397,31 @@ def _abs_bits_typer(x):
     return lambda x: _bits_of(x) & _ABS_BITS
 
 
+def abs_bits_float32_too(x):
+    """``abs_bits`` that orders float32s too (by their own bits): for the loops of formulas with
+    float32 bulk kernels."""
+    if isinstance(x, np.float32):
+        return int(x.view(np.int32)) & 0x7FFFFFFF
+    return abs_bits(x)
+
+
+def _abs_bits_float32_too_typer(x):
+    if x == types.float32:  # int32 (numba's & would widen), so the loop keeps 16 lanes a vector
+        return lambda x: _bits_of(abs(x))
+    return lambda x: _bits_of(x) & _ABS_BITS
+
+
+def no_bits(z):
+    """0 as the integer type of ``abs_bits_float32_too`` for z's elements (a scan's start)."""
+    return 0
+
+
+def _no_bits_typer(z):
+    if z.dtype == types.float32:
+        return lambda z: np.int32(0)
+    return lambda z: 0
+
+
 def max_abs_bits(block):
     """``abs_bits`` of the largest |x| of a block (NaN above all)."""
     largest = 0
@@ -347,16 +430,31 @@ def max_abs_bits(block):
     return largest
 
 
-def _in_bulk_test(in_bulk):
+def max_abs_bits_float32_too(block):
+    """``abs_bits_float32_too`` of the largest |x| of a block."""
+    largest = no_bits(block)
+    for i in range(block.shape[0]):
+        largest = max(largest, abs_bits_float32_too(block[i]))
+    return largest
+
+
+def _in_bulk_test(in_bulk, in_bulk_float32):
     """in_bulk_bits(z, largest, *params): whether a block of z whose largest |x| has the bits
     ``largest`` lies wholly in the bulk kernels' domain, |x| <= a bound that depends on the
-    parameters only (so in_bulk(max |x|) decides for the block); for float32 arrays a constant
-    False (so the loop compiles no second copy)."""
+    parameters only (so in_bulk(max |x|) decides for the block); for float32 arrays the float32
+    bulk kernels' ``in_bulk_float32``, or a constant False where there are none (so the loop
+    compiles no second copy)."""
     def in_bulk_bits(z, largest, *params):  # plain Python (NUMBA_DISABLE_JIT=1)
+        if z.dtype == np.float32:
+            x = float(np.int32(largest).view(np.float32))
+            return in_bulk_float32 is not None and in_bulk_float32(x, *params) == 1.0
         x = float(np.int64(largest).view(np.float64))
-        return z.dtype == np.float64 and in_bulk(x, *params) == 1.0
+        return in_bulk(x, *params) == 1.0
 
     def typer(z, largest, *params):
+        if z.dtype == types.float32 and in_bulk_float32 is not None:
+            return lambda z, largest, *params: in_bulk_float32(
+                np.float64(_float_of_bits(np.int32(largest))), *params) == 1.0
         if z.dtype != types.float64:
             return lambda z, largest, *params: False
         return lambda z, largest, *params: in_bulk(_float_of_bits(largest), *params) == 1.0
@@ -365,7 +463,7 @@ def _in_bulk_test(in_bulk):
     return in_bulk_bits
 
 
-def _loop(body, bulk_body, in_bulk_bits, narrays, z_at):
+def _loop(body, bulk_body, in_bulk_bits, max_abs, narrays, z_at):
     """The array loop of a variant: ``body(0, n, False, *arrays, *params)``; with bulk kernels,
     block by block, ``bulk_body`` on each block that ``in_bulk_bits`` admits.  ``narrays``: the
     loop's array operands (inputs, then outputs), z the one at ``z_at``."""
@@ -381,7 +479,7 @@ def _loop(body, bulk_body, in_bulk_bits, narrays, z_at):
         z = args[z_at]
         params = args[narrays:]
         n = z.shape[0]
-        largest = max_abs_bits(z[0:BULK_BLOCK])
+        largest = max_abs(z[0:BULK_BLOCK])
         for start in range(0, n, BULK_BLOCK):
             stop = min(start + BULK_BLOCK, n)
             ahead = stop + (stop - start) <= n
@@ -389,7 +487,7 @@ def _loop(body, bulk_body, in_bulk_bits, narrays, z_at):
                 after = bulk_body(start, stop, ahead, *args)
             else:
                 after = body(start, stop, ahead, *args)
-            largest = after if ahead else max_abs_bits(z[stop:n])
+            largest = after if ahead else max_abs(z[stop:n])
 
     return blocked
 
@@ -566,18 +664,23 @@ def build_loop(form, variant, cache=True):
               "value_and_grad": _value_and_grad_body,
               "backward": lambda v, g, scan: _backward_body(g, scan)}
     name = f"{form.kernel_name}_{variant}"
-    scan = form.bulk_math is not None
+    single_bulk = form.single_bulk_math
+    # the bodies' scan of the next block: float32 blocks are scanned only for float32 bulk kernels
+    scan = form.bulk_math is not None and (abs_bits_float32_too if single_bulk else abs_bits)
     body = _register_body(bodies[variant](value, grad, scan), name + "_body", not scan)
-    bulk_body = in_bulk_bits = None
-    if scan:  # float32 arrays keep their float32 kernels
+    bulk_body = in_bulk_bits = max_abs = None
+    if scan:  # without float32 bulk kernels, float32 arrays keep their float32 kernels
         bulk_value, bulk_grad, in_bulk = form.bulk_math
+        single_value, single_grad, in_bulk_float32 = single_bulk or (*form.single_math, None)
         bulk_body = _register_body(
-            bodies[variant](_element_math(bulk_value, form.single_math[0]),
-                            _element_math(bulk_grad, form.single_math[1]), scan),
+            bodies[variant](_element_math(bulk_value, single_value),
+                            _element_math(bulk_grad, single_grad), scan),
             name + "_bulk_body", False)
-        in_bulk_bits = _in_bulk_test(in_bulk)
+        in_bulk_bits = _in_bulk_test(in_bulk, in_bulk_float32)
+        max_abs = max_abs_bits_float32_too if single_bulk else max_abs_bits
     narrays = {"value": 2, "grad": 2}.get(variant, 3)
-    py_func = _loop(body, bulk_body, in_bulk_bits, narrays, 1 if variant == "backward" else 0)
+    py_func = _loop(body, bulk_body, in_bulk_bits, max_abs, narrays,
+                    1 if variant == "backward" else 0)
     if not cache:
         return numba.njit(**_JIT_OPTIONS)(py_func)
     loop = compile_function(py_func, name)

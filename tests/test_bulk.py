@@ -13,11 +13,23 @@ if _numba_backend._fingerprint is None:  # the backend registers the math on its
 
 BULK = [(name, kind) for name, act in fastact.activations.items()
         if name == act.name for kind, form in act.forms.items() if form.bulk_math is not None]
+# (name, kind, dtype): the float64 bulk kernels, and the float32 ones where a formula has them
+BULK_DTYPES = [(name, kind, np.float64) for name, kind in BULK] + [
+    (name, kind, np.float32) for name, kind in BULK
+    if fastact.get(name).forms[kind].single_bulk_math is not None]
 PARAMS = {"softplus": [(1.0,), (2.5,), (1e-30,), (2.0 ** 100,), (2.0 ** 101,), (3e-31,)]}
+TAIL = {np.float64: -750.0, np.float32: -95.0}  # an input outside every bulk domain
 
 
 def _form(name, kind):
     return fastact.get(name).forms[kind]
+
+
+def _math(form, dtype):
+    """(value, grad) and (bulk value, bulk grad, in_bulk) for arrays of ``dtype``."""
+    if dtype == np.float32:
+        return form.single_math, form.single_bulk_math
+    return form.scalar_math, form.bulk_math
 
 
 def _pair_loop(value, grad):
@@ -30,29 +42,32 @@ def _pair_loop(value, grad):
     return loop
 
 
-def _domain_samples(limit, seed):
+def _domain_samples(limit, seed, dtype=np.float64):
     """Every magnitude up to ``limit``, its edges, signed zeros and subnormal inputs."""
     rng = np.random.default_rng(seed)
-    mags = np.concatenate([limit * rng.uniform(0, 1, 20000), 10.0 ** rng.uniform(-320, 0, 4000),
-                           2.0 ** rng.uniform(-20, 5, 4000), [limit, np.nextafter(limit, 0), 0.0,
-                                                              5e-324, 1.0, 2.0]])
+    info = np.finfo(dtype)
+    tiny = np.log10(float(info.smallest_subnormal))
+    mags = np.concatenate([limit * rng.uniform(0, 1, 20000), 10.0 ** rng.uniform(tiny, 0, 4000),
+                           2.0 ** rng.uniform(-20, 5, 4000),
+                           [limit, np.nextafter(dtype(limit), dtype(0)), 0.0,
+                            info.smallest_subnormal, 1.0, 2.0]]).astype(dtype)
     mags = mags[mags <= limit]
     return np.concatenate([mags, -mags])
 
 
 def _bits(a):
-    return a.view(np.int64)
+    return a.view(np.int64 if a.dtype == np.float64 else np.int32)
 
 
 def test_the_logistic_family_has_bulk_kernels():
     assert {name for name, _ in BULK} >= {"sigmoid", "tanh", "silu", "softplus", "log_sigmoid"}
 
 
-@pytest.mark.parametrize("name, kind", BULK)
-def test_bulk_kernels_give_the_kernels_bits_on_their_domain(name, kind):
-    form = _form(name, kind)
-    full, bulk = _pair_loop(*form.scalar_math), _pair_loop(*form.bulk_math[:2])
-    in_bulk = numba.njit(form.bulk_math[2])
+@pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)
+def test_bulk_kernels_give_the_kernels_bits_on_their_domain(name, kind, dtype):
+    kernels, bulk_kernels = _math(_form(name, kind), dtype)
+    full, bulk = _pair_loop(*kernels), _pair_loop(*bulk_kernels[:2])
+    in_bulk = numba.njit(bulk_kernels[2])
     for params in PARAMS.get(name, [()]):
         # the domain's bound on |x|: the largest power of two inside it, then up to the edge
         limit = 2.0 ** 1000
@@ -63,8 +78,8 @@ def test_bulk_kernels_give_the_kernels_bits_on_their_domain(name, kind):
             continue
         while in_bulk(limit * 1.0625, *params) == 1.0:
             limit *= 1.0625
-        z = _domain_samples(limit, 7)
-        assert all(in_bulk(x, *params) == 1.0 for x in z[::97])
+        z = _domain_samples(limit, 7, dtype)
+        assert all(in_bulk(float(x), *params) == 1.0 for x in z[::97])
         y, d, y2, d2 = (np.empty_like(z) for _ in range(4))
         full(z, y, d, *params)
         bulk(z, y2, d2, *params)
@@ -72,11 +87,11 @@ def test_bulk_kernels_give_the_kernels_bits_on_their_domain(name, kind):
         assert np.all(np.isfinite(y)) and np.count_nonzero(d) > z.size // 2  # a real test
 
 
-@pytest.mark.parametrize("name, kind", BULK)
-def test_the_bulk_domain_leaves_out_nan_inf_and_the_tails(name, kind):
-    in_bulk = _form(name, kind).bulk_math[2]
+@pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)
+def test_the_bulk_domain_leaves_out_nan_inf_and_the_tails(name, kind, dtype):
+    in_bulk = _math(_form(name, kind), dtype)[1][2]
     params = PARAMS.get(name, [()])[0]
-    for x in (np.nan, np.inf, -np.inf, -800.0, 800.0, 1e300, -1e300):
+    for x in (np.nan, np.inf, -np.inf, -800.0, 800.0, 1e300, -1e300, TAIL[dtype], -TAIL[dtype]):
         assert in_bulk(x, *params) == 0.0 and numba.njit(in_bulk)(x, *params) == 0.0
     assert in_bulk(0.0, *params) == 1.0 and in_bulk(-1.0, *params) == 1.0
 
@@ -96,18 +111,36 @@ def test_max_abs_bits_orders_nan_above_inf(compiled):
     assert fn(z.astype(np.float32)) == 0  # float32 blocks: nothing to decide
 
 
-@pytest.mark.parametrize("name, kind", BULK)
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_max_abs_bits_float32_too_orders_float32s(compiled):
+    """The scan of formulas with float32 bulk kernels: a float32 block's largest |x| from its
+    own bits, NaN above inf; float64 blocks as ``max_abs_bits``."""
+    fn = _numba_backend.max_abs_bits_float32_too
+    fn = numba.njit(fn) if compiled else fn
+
+    def max_abs(z):
+        return np.int32(fn(z)).view(np.float32)
+
+    z = np.array([1.0, -3.5, 2.0, -0.0, 1e-45], dtype=np.float32)
+    assert max_abs(z) == np.float32(3.5)
+    assert max_abs(np.append(z, np.float32(-np.inf))) == np.inf
+    assert np.isnan(max_abs(np.append(z, np.float32([np.inf, -np.nan]))))
+    assert max_abs(np.zeros(0, np.float32)) == 0.0
+    assert np.int64(fn(z.astype(np.float64))).view(np.float64) == 3.5
+
+
+@pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)
 @pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
-def test_loops_give_each_element_its_own_bits_whatever_its_block(name, kind, variant):
+def test_loops_give_each_element_its_own_bits_whatever_its_block(name, kind, dtype, variant):
     """One tail element makes its block run the kernels for every input: each element's result
     is the same whichever kernels its block ran (and NaN, inf stay as they are)."""
     form = _form(name, kind)
     params = PARAMS.get(name, [()])[0]
     block = _numba_backend.BULK_BLOCK
     rng = np.random.default_rng(3)
-    z = rng.normal(0, 4, 3 * block + 5)
+    z = rng.normal(0, 4, 3 * block + 5).astype(dtype)
     tails = z.copy()
-    tails[block + 7] = -750.0  # the second block only
+    tails[block + 7] = TAIL[dtype]  # the second block only
     tails[-1] = np.nan  # the last, short block
     loop = _numba_backend.build_loop(form, variant, cache=False)
 
@@ -124,20 +157,23 @@ def test_loops_give_each_element_its_own_bits_whatever_its_block(name, kind, var
         assert np.isnan(m[-1])
     # and every element, the tail and the NaN included, has the kernels' own bits
     y, d = np.empty_like(z), np.empty_like(z)
-    _pair_loop(*form.scalar_math)(tails, y, d, *params)
-    want = {"value": [y], "grad": [d], "backward": [d * 0.75], "value_and_grad": [y, d]}[variant]
+    _pair_loop(*_math(form, dtype)[0])(tails, y, d, *params)
+    want = {"value": [y], "grad": [d], "backward": [d * dtype(0.75)],
+            "value_and_grad": [y, d]}[variant]
     for w, m in zip(want, mixed):
         assert np.array_equal(_bits(w[:-1]), _bits(m[:-1]))
 
 
 @pytest.mark.parametrize("variant", ["value", "value_and_grad"])
 def test_float32_loops_keep_their_float32_kernels(variant):
-    """float32 arrays run the float32 kernels: the block test folds away (one loop body)."""
-    loop = _numba_backend.build_loop(_form("sigmoid", None), variant, cache=False)
+    """float32 arrays of a formula without float32 bulk kernels run its float32 kernels: the
+    block test folds away (one loop body)."""
+    assert _form("tanh", None).single_bulk_math is None
+    loop = _numba_backend.build_loop(_form("tanh", None), variant, cache=False)
     z = np.linspace(-3, 3, 50, dtype=np.float32)
     outs = [np.empty_like(z) for _ in range(2 if variant == "value_and_grad" else 1)]
     loop(z, *outs)
-    want = fastact.sigmoid(z) if variant == "value" else fastact.sigmoid.value_and_grad(z)[0]
+    want = fastact.tanh(z) if variant == "value" else fastact.tanh.value_and_grad(z)[0]
     assert np.array_equal(outs[0], want)
 
 
@@ -161,37 +197,40 @@ def test_loops_loaded_from_the_disk_cache_run_their_own_bodies(tmp_path):
     assert any(p.suffix == ".nbi" for p in tmp_path.rglob("*"))  # the third run loaded them
 
 
-@pytest.mark.parametrize("name, kind", BULK)
-def test_loops_run_as_plain_python(name, kind):
+@pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)
+def test_loops_run_as_plain_python(name, kind, dtype):
     """The loop as plain Python (NUMBA_DISABLE_JIT=1 runs it so): the blocks and the scan of the
     block ahead index within their arrays, and the results are the compiled loop's (plain
-    Python's mul_add rounds twice: within a few ulp)."""
+    Python's mul_add rounds twice, and its float32 math runs in double: within a few ulp)."""
     params = PARAMS.get(name, [()])[0]
     block = _numba_backend.BULK_BLOCK
-    z = np.random.default_rng(5).normal(0, 4, 2 * block + block // 2)
-    z[block + 3] = -760.0
+    z = np.random.default_rng(5).normal(0, 4, 2 * block + block // 2).astype(dtype)
+    z[block + 3] = TAIL[dtype]
     loop = _numba_backend.build_loop(_form(name, kind), "value_and_grad", cache=False)
     outs = [np.empty_like(z) for _ in range(4)]
     loop(z, *outs[:2], *params)
     loop.py_func(z, *outs[2:], *params)
+    tol = dict(rtol=2e-15, atol=2e-16) if dtype == np.float64 else dict(rtol=3e-7, atol=0)
     for compiled, plain in ((outs[0], outs[2]), (outs[1], outs[3])):
-        assert np.allclose(plain, compiled, rtol=2e-15, atol=2e-16)  # (silu' crosses 0)
+        assert np.allclose(plain, compiled, **tol)  # (silu' crosses 0)
 
 
-@pytest.mark.parametrize("name, kind", BULK)
+@pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)
 @pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
-def test_each_backend_gives_the_kernels_bits_on_mixed_blocks(name, kind, variant, backend):
+def test_each_backend_gives_the_kernels_bits_on_mixed_blocks(name, kind, dtype, variant,
+                                                             backend):
     """Through the methods (threads, ufunc loops), contiguous and strided: blocks of ordinary
     inputs beside blocks with a tail or a NaN, on each compiled backend (the Cython extension
     has its own block loop, ``run_blocks``)."""
     form = _form(name, kind)
     params = PARAMS.get(name, [()])[0]
     block = _numba_backend.BULK_BLOCK
-    z = np.random.default_rng(11).normal(0, 4, 2 * (5 * block + 9))
-    z[[3 * block + 2, 2 * (5 * block) + 4]] = [-760.0, np.nan]  # (even: in z[::2] too)
+    z = np.random.default_rng(11).normal(0, 4, 2 * (5 * block + 9)).astype(dtype)
+    z[[3 * block + 2, 2 * (5 * block) + 4]] = [TAIL[dtype], np.nan]  # (even: in z[::2] too)
     y, d = np.empty_like(z), np.empty_like(z)
-    _pair_loop(*form.scalar_math)(z, y, d, *params)
-    want = {"value": [y], "grad": [d], "backward": [d * 0.75], "value_and_grad": [y, d]}[variant]
+    _pair_loop(*_math(form, dtype)[0])(z, y, d, *params)
+    want = {"value": [y], "grad": [d], "backward": [d * dtype(0.75)],
+            "value_and_grad": [y, d]}[variant]
     act = fastact.get(name)
     kw = dict(zip([p.name for p in act.params], params))
     for a, w in ((z, want), (z[::2], [v[::2] for v in want])):

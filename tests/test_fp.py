@@ -188,3 +188,99 @@ def test_dd_div_const_is_a_double_double_quotient(compiled, b):
                     for x, y, h, l in zip(a, al, q, ql))
     # plain Python's mul_add rounds twice: the residual is not exact there
     assert worst < (2.0 ** -100 if compiled else 2.0 ** -50), float(worst)
+
+
+# ---- float32 arithmetic (the float32 kernels that compute in float32)
+
+@numba.njit
+def _pow2_shifted_float32_all(x, e, out):
+    for i in range(x.size):
+        ks = _fp.mul_add_float32(x[i], np.float32(1.0), np.float32(_fp._SHIFT_FLOAT32))
+        out[i] = _fp.pow2_shifted_float32(ks, e)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("e", [0.0, 100.0, -30.0])
+def test_pow2_shifted_float32_is_two_to_the_rounded_k_plus_e(compiled, e):
+    """pow2_shifted_float32(x + 1.5*2^23, e) == 2^(round(x) + e) (ties to even), as float32, over
+    the whole normal exponent range."""
+    k = np.arange(-126 - e, 128 - e)
+    x = np.concatenate([k, k + 0.25, k - 0.375, [0.5, 1.5, -2.5]]).astype(np.float32)
+    want = np.ldexp(1.0, np.rint(x).astype(np.int64) + int(e))
+    keep = (want >= np.finfo(np.float32).tiny) & (want <= np.finfo(np.float32).max)
+    x, want = x[keep], want[keep].astype(np.float32)
+    if compiled:
+        got = np.empty_like(x)
+        _pow2_shifted_float32_all(x, np.float32(e), got)
+    else:
+        shifted = [_fp.mul_add_float32(float(v), 1.0, _fp._SHIFT_FLOAT32) for v in x]
+        got = np.array([_fp.pow2_shifted_float32(ks, e) for ks in shifted], dtype=np.float32)
+    assert np.array_equal(got, want)
+    assert got.min() == np.finfo(np.float32).tiny and got.max() == np.float32(2.0 ** 127)
+
+
+@numba.njit
+def _unbias_float32_all(b, out, out_like):
+    for i in range(b.size):
+        out[i] = _fp.unbias_float32(b[i])
+        out_like[i] = _fp.unbias_like_float32(b[i], b[i])
+
+
+def _biased_values_float32(seed):
+    rng = np.random.default_rng(seed)
+    bias = _fp.BIAS_FLOAT32
+    # unbiased: normal, subnormal, below half the smallest subnormal, and the edges between
+    b = 2.0 ** rng.uniform(bias - 160, bias + 20, 4000) * rng.uniform(1, 2, 4000)
+    edges = [0.0, 1.0, 2.0 ** 120] + [2.0 ** (bias + k) for k in (-126, -127, -149, -150, -151)]
+    edges += [2.0 ** (bias - 150) * f for f in (1.5, 1 + 2.0 ** -23, 1.5 + 2.0 ** -22)]
+    b = np.concatenate([b, edges]).astype(np.float32)
+    return np.concatenate([b, np.nextafter(b, np.float32(0)), np.nextafter(b, np.float32(1))])
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "numba"])
+def test_unbias_float32_rounds_once_into_the_subnormals(compiled):
+    """unbias_float32(b) == b * 2^-100 correctly rounded to float32 (exact in double, then one
+    rounding), subnormals included; NaN passes."""
+    b = np.append(_biased_values_float32(2), np.float32(np.nan))
+    want = np.ldexp(b.astype(np.float64), -int(_fp.BIAS_FLOAT32)).astype(np.float32)
+    if compiled:
+        got, got_like = np.empty_like(b), np.empty_like(b)
+        _unbias_float32_all(b, got, got_like)
+        assert np.array_equal(got_like, want, equal_nan=True)
+    else:
+        got = np.array([_fp.unbias_float32(float(v)) for v in b], dtype=np.float32)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert (want[:-1] < np.finfo(np.float32).tiny).sum() > 1000  # the subnormals were tested
+
+
+def _float32_functions():
+    from fastact._math import JITABLE
+    return [fn for fn in JITABLE if fn.c_float32]
+
+
+@pytest.mark.parametrize("fn", _float32_functions(), ids=lambda fn: fn.__name__)
+def test_float32_math_has_no_double_arithmetic(fn):
+    """A ``@jitable(float32=True)`` function compiles, for float32 arguments, to float32
+    operations only: one double constant left bare would turn its operations into double
+    (slower, and other bits than the float32 arithmetic the C backend is declared with)."""
+    compiled = numba.njit(fn)
+    compiled(*[np.float32(0.75)] * fn.__code__.co_argcount)
+    ir = next(iter(compiled.inspect_llvm().values()))
+    bodies = [block for block in ir.split("\ndefine ")[1:]
+              if fn.__name__ in block.split("(")[0] and "cpython" not in block.split("(")[0]]
+    assert bodies, f"{fn.__name__}: compiled function not found"
+    assert "float" in bodies[0]
+    assert "double" not in bodies[0], fn.__name__
+
+
+def test_float32_constants_are_float32_values():
+    """The constants the float32 math rounds with ``to_float32`` are float32 values already
+    (nothing is rounded at compile time)."""
+    from fastact._math import logistic
+    names = [(m, n) for m in (_fp, logistic) for n in vars(m) if n.upper() == n
+             and "FLOAT32" in n]
+    assert len(names) >= 6
+    for module, name in names:
+        value = getattr(module, name)
+        for v in (value if isinstance(value, tuple) else (value,)):
+            assert float(np.float32(v)) == v, name

@@ -13,15 +13,19 @@ ufuncs, loops of both backends, ``fastact.scalar``, docstrings) is derived from 
 JITABLE = []
 
 
-def jitable(fn=None, *, returns=1, flags=()):
+def jitable(fn=None, *, returns=1, flags=(), float32=False, float32_element=False):
     """Mark ``fn`` as scalar math that numba code may call (registered lazily by the backend)
     and that the Cython generator compiles (cysrc/generate.py).
 
     Every argument is a double; ``returns``: how many doubles it returns (a tuple when > 1);
-    ``flags``: its locals that hold a comparison (C ``bint``).  numba infers both; the C code
-    is declared from these."""
+    ``flags``: its locals that hold a comparison (C ``bint``); ``float32``: its arguments,
+    results and other locals are float32s instead (C ``float``; see ``_fp.to_float32``).  numba
+    infers all of these; the C code is declared from them.  ``float32_element``: a float32 kernel
+    (NAME_f32) that rounds its double argument to float32 first, so the numba loops may pass a
+    float32 element as it is (through a double, LLVM compared signs in double: more work)."""
     def mark(fn):
-        fn.c_returns, fn.c_flags = returns, tuple(flags)
+        fn.c_returns, fn.c_flags, fn.c_float32 = returns, tuple(flags), float32
+        fn.float32_element = float32_element
         JITABLE.append(fn)
         return fn
 

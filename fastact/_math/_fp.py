@@ -9,6 +9,7 @@ All functions are branch-free arithmetic on floats (no libm calls, no float->int
 that LLVM can vectorise loops that use them.  Constants from fdlibm / mpmath.
 """
 import math
+import struct
 
 from . import jitable
 
@@ -252,6 +253,104 @@ def exp_split(x):
     k = ks - _SHIFT
     r = mul_add(-k, _LN2_LO, mul_add(-k, _LN2_HI, x))  # r = x exactly when k = 0
     return pow2_shifted(ks, 0.0), r * polyval(r, _EXPM1_SINGLE)
+
+
+# ---- float32 arithmetic, for the float32 kernels that compute in float32 (16 lanes to a
+# 512-bit vector where double has 8).  In a function marked ``@jitable(float32=True)`` every
+# argument, local and result is a float32 (numba) or a C float (Cython); ``to_float32(C)`` makes a
+# constant one: a bare double constant would turn the arithmetic around it into double (numba and
+# C promote alike), slower and other bits.  The constants so used are exact float32 values.
+
+@jitable
+def to_float32(x):
+    """x rounded to float32.  Plain Python gives a Python float holding that value; numba a
+    float32, C a float."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+@jitable
+def mul_add_float32(a, b, c):
+    """a * b + c of float32s, rounded once to float32 (fmaf; numba: llvm.fma.f32).  Plain Python:
+    exact in double (a 48-bit product), then rounded."""
+    return to_float32(a * b + c)
+
+
+_SHIFT_FLOAT32 = 12582912.0  # 1.5 * 2^23: x + SHIFT - SHIFT rounds a float32 x to an integer
+# The float32 kernels carry e^-a times 2^100: no operation on it, or on its product with a
+# rounding error (~2^-60 at least), meets a subnormal (an FMA with a subnormal product takes a
+# microcode assist even where its result is normal).
+BIAS_FLOAT32 = 100.0
+UNBIAS_FLOAT32 = 2.0 ** -BIAS_FLOAT32
+# biased values below which the unbiased one is subnormal (cysrc/fastact_fp.h has these two too)
+_SUBNORMAL_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 126)
+
+
+@jitable
+def pow2_shifted_float32(ks, e):
+    """2^(k + e) as a float32, for ks = k + 1.5*2^23 in float32 (k in its low mantissa bits) and
+    an integer-valued constant e, k + e in [-126, 127].  Plain Python; both backends build the
+    exponent field from the bits of ks."""
+    return math.ldexp(1.0, int(ks - _SHIFT_FLOAT32 + e))
+
+
+@jitable
+def unbias_float32(b):
+    """b * 2^-100 rounded once to float32, subnormal results included, for a float32 b >= 0 (or
+    NaN).  Plain Python: the product is exact in double, rounded once.  Both backends replace it
+    by a selection that has no subnormal operation (an FMA onto 2^-126 rounds on the
+    subnormals' grid, and its mantissa bits are the subnormal's), as ``unbias`` does in double."""
+    return to_float32(b * UNBIAS_FLOAT32)
+
+
+@jitable
+def unbias_like_float32(g, b):
+    """``unbias_float32(g)`` for a g equal to b wherever b * 2^-100 is subnormal: the backends read
+    those lanes from b, so a loop that also unbiases b forms them once (sigmoid's derivative
+    t/(1 + t)^2 is t/(1 + t) there, to far below a float32 ulp, and its kernel gives that bit
+    for bit)."""
+    return unbias_float32(g)
+
+
+_INV_LN2_FLOAT32 = 1.4426950216293335  # 1/ln 2 rounded to float32
+_LN2_FLOAT32 = 0.6931471824645996  # ln 2 rounded to float32: the FMA forms k * it exactly
+_LN2_LO_FLOAT32 = -1.9046542121259336e-09  # ln 2 - _LN2_FLOAT32, rounded
+# P(r) ~ (e^r - 1 - r) / r^2 on |r| <= 1.002 ln2/2: mpmath.chebyfit, degree 5, rounded to float32;
+# r^2 P(r) is then within 2^-30.8 of e^r - 1 - r (1/64 of a float32 ulp of e^r).
+_EXP_POLY_FLOAT32 = (0.5, 0.1666666716337204, 0.041666463017463684, 0.00833331048488617,
+                     0.0013933820882812142, 0.00019891180272679776)
+# Beyond this e^-a < 2^-150: it rounds to 0 in float32, as every result built from it.
+EXP_LIMIT_FLOAT32 = 104.0
+
+
+@jitable(float32=True)
+def _exp_poly_float32(r):
+    """P(r) by Horner's rule (see ``_EXP_POLY_FLOAT32``)."""
+    p = mul_add_float32(to_float32(_EXP_POLY_FLOAT32[5]), r, to_float32(_EXP_POLY_FLOAT32[4]))
+    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[3]))
+    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[2]))
+    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[1]))
+    return mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[0]))
+
+
+@jitable(returns=2, float32=True)
+def exp_neg_biased_float32(a, biased):
+    """e^-a * 2^100 = h + l in float32 arithmetic, for 2^-30 <= a <= EXP_LIMIT_FLOAT32 (NaN
+    passes): ``exp_neg_biased_parts``' split in float32.  h = 2^(k+100) fl(1 + r) is exact and
+    |l| < 0.11 h holds the rest to ~2^-29 of h, so 1/(1 + t) and t/(1 + t) stay near 0.5 ulp.
+    With the bias no operation meets a subnormal (t ~ 2^-150 is 2^-50 biased); below 2^-30, a's
+    square would (its callers' results are those of a = 2^-30 there).  ``biased`` 0: without
+    the 2^100 (the bulk kernels, as ``exp_neg_biased_parts``)."""
+    ks = mul_add_float32(-a, to_float32(_INV_LN2_FLOAT32), to_float32(_SHIFT_FLOAT32))
+    k = ks - to_float32(_SHIFT_FLOAT32)
+    r = mul_add_float32(k, -to_float32(_LN2_FLOAT32), -a)  # exact: fits 24 bits (Cody-Waite)
+    u = to_float32(1.0) + r
+    ue = r - (u - to_float32(1.0))  # 1 + r = u + ue exactly (|r| <= 0.35)
+    w = (r * r) * _exp_poly_float32(r)
+    # e^(r + rl) = (u + ue + w)(1 + rl) to first order, rl = -k (ln 2 - _LN2_FLOAT32) < 2^-21
+    q = mul_add_float32(k * -to_float32(_LN2_LO_FLOAT32), u, ue + w)
+    scale = pow2_shifted_float32(
+        ks, to_float32(BIAS_FLOAT32) if biased != to_float32(0.0) else to_float32(0.0))
+    return u * scale, q * scale
 
 
 # ---- e^-a in plain double with a 2^512 bias: the float64 core of the logistic family.

@@ -18,11 +18,14 @@ so that subnormal results round once.
 import math
 
 from . import declare, jitable, param
-from ._fp import (EXP_BIASED_LIMIT, INF, UNBIAS, dd_add_d, dd_div, dd_div_const,
-                  dd_horner_step, dd_mul, dd_square, exp_neg_biased, exp_neg_biased_parts,
-                  exp_reduced, expm1, exp_split, fast_two_sum, log1p_unit_dd, log1p_unit_single,
-                  mul_add, polyval, pow2, scale2, scale2_tail, two_prod, two_sum, unbias,
-                  unbias_factor, unbias_if, unbias_signed, unbias_signed_if, unbias_times_if)
+from ._fp import (BIAS_FLOAT32, EXP_BIASED_LIMIT, EXP_LIMIT_FLOAT32, INF, UNBIAS, UNBIAS_FLOAT32,
+                  dd_add_d, dd_div, dd_div_const, dd_horner_step, dd_mul, dd_square,
+                  exp_neg_biased, exp_neg_biased_parts, exp_neg_biased_float32, exp_reduced,
+                  expm1, exp_split, fast_two_sum,
+                  log1p_unit_dd, log1p_unit_single, mul_add, mul_add_float32, polyval, pow2,
+                  scale2, scale2_tail, to_float32, two_prod, two_sum, unbias, unbias_factor,
+                  unbias_float32, unbias_if, unbias_like_float32, unbias_signed, unbias_signed_if,
+                  unbias_times_if)
 
 # Below 2^-900, t no longer changes 1 + t in double-double: clamp k there so that pow2 and its
 # products with the tail of m stay normal (a subnormal operation takes a microcode assist).
@@ -285,18 +288,96 @@ def _sigmoid_single(x):
     return (tail if neg else u), (u if neg else tail), t
 
 
-@jitable
+# sigmoid's float32 kernels compute in float32 (``_fp.exp_neg_biased_float32``): 1/(1 + t) and
+# t/(1 + t) with the error of each rounding carried one step (Fast2Sum, the division's residual
+# by FMA), so each result is one rounding off the exact value plus ~2^-28 relative.  As the
+# float64 kernels, they take a flag ``biased`` (0: the bulk kernels, |x| <= 40, where nothing
+# comes near the subnormals, and the 2^100 bias, its clamps and its unbiasing are left out).
+
+# 1 + t needs t only above 2^-60 (biased 2^40): below, a clamp keeps every operation on it normal.
+_T_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 60)
+# t's low part matters to 1 + t only above this (it is then 2^16 or more, or 0)
+_TL_MIN_BIASED_FLOAT32 = 2.0 ** -20
+# Below 2^-30, sigmoid(a) and its derivative round to those of 2^-30 (0.5 and 0.25).
+_A_MIN_FLOAT32 = 2.0 ** -30
+# The float32 bulk kernels' domain: t = e^-40 > 2^-58, so t^2 (e * p) stays normal too.
+_BULK_LIMIT_FLOAT32 = 40.0
+
+
+@jitable(returns=4, float32=True, flags=("deep",))
+def _logistic_float32(a, biased):
+    """For a = |x| (float32): (v, e, p, c) with 1/(1 + t) = v (1 + e) and t/(1 + t) * 2^100 =
+    p + c (biased; else t/(1 + t)), t = e^-a, each to ~2^-40 relative."""
+    if biased != to_float32(0.0):
+        a = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a  # NaN passes
+    a = to_float32(_A_MIN_FLOAT32) if a < to_float32(_A_MIN_FLOAT32) else a
+    h, l = exp_neg_biased_float32(a, biased)
+    th = h + l
+    tl = l - (th - h)  # t 2^100 = th + tl exactly
+    deep = biased != to_float32(0.0) and th < to_float32(_T_MIN_BIASED_FLOAT32)
+    td = to_float32(_T_MIN_BIASED_FLOAT32) if deep else th
+    scale_down = to_float32(UNBIAS_FLOAT32) if biased != to_float32(0.0) else to_float32(1.0)
+    dh = mul_add_float32(td, scale_down, to_float32(1.0))
+    dl = mul_add_float32(td, scale_down, to_float32(1.0) - dh)  # exact
+    tld = tl
+    if biased != to_float32(0.0):
+        # 1 + t needs no |tl| below 2^-20 (deep lanes only), whose product with 2^-100 is
+        # subnormal: a selection on deep let gcc form that product for every lane regardless
+        tld = tl if abs(tl) >= to_float32(_TL_MIN_BIASED_FLOAT32) else to_float32(0.0)
+    dl = mul_add_float32(tld, scale_down, dl)
+    v = to_float32(1.0) / dh
+    e = mul_add_float32(-v, dl, mul_add_float32(-v, dh, to_float32(1.0)))  # 1 - v (dh + dl)
+    p = th * v
+    c = mul_add_float32(tl, v, mul_add_float32(th, v, -p))  # th v - p is exact
+    return v, e, p, mul_add_float32(p, e, c)
+
+
+@jitable(float32=True)
+def _sigmoid_float32(x, biased):
+    v, e, p, c = _logistic_float32(abs(x), biased)
+    tail = unbias_float32(p + c) if biased != to_float32(0.0) else p + c
+    return tail if x < to_float32(0.0) else mul_add_float32(v, e, v)
+
+
+@jitable(float32=True)
+def _sigmoid_grad_float32(x, biased):
+    """t/(1 + t)^2 = (p + c) v (1 + e), the product's rounding error kept by FMA."""
+    v, e, p, c = _logistic_float32(abs(x), biased)
+    g = p * v
+    g = g + mul_add_float32(mul_add_float32(p, e, c), v, mul_add_float32(p, v, -g))
+    if biased == to_float32(0.0):
+        return g
+    return unbias_like_float32(g, p + c)  # where t < 2^-126, v = 1 and e * p << c: g is p + c
+
+
+@jitable(float32_element=True)
 def sigmoid_f32(x):
-    """sigmoid for float32 results (see above)."""
-    s, _, _ = _sigmoid_single(x)
-    return s
+    """sigmoid for float32 results, in float32 arithmetic."""
+    return _sigmoid_float32(to_float32(x), to_float32(1.0))
+
+
+@jitable(float32_element=True)
+def sigmoid_f32_grad(x):
+    """sigmoid' = t/(1+t)^2 for float32 results, in float32 arithmetic."""
+    return _sigmoid_grad_float32(to_float32(x), to_float32(1.0))
 
 
 @jitable
-def sigmoid_f32_grad(x):
-    """sigmoid' = sigmoid(x) sigmoid(-x) = t/(1+t)^2 for float32 results."""
-    t, u = _logistic_single(-x if x < 0.0 else x)
-    return (t * u) * u  # sigmoid(x) sigmoid(-x) in either order: no selection by sign
+def sigmoid_f32_in_bulk(x):
+    """1.0 where the float32 bulk kernels give sigmoid's float32 bits (|x| <= 40), else 0.0."""
+    return 1.0 if abs(x) <= _BULK_LIMIT_FLOAT32 else 0.0
+
+
+@jitable(float32_element=True)
+def sigmoid_f32_bulk(x):
+    """sigmoid for float32 |x| <= 40 (the float32 bulk kernel)."""
+    return _sigmoid_float32(to_float32(x), to_float32(0.0))
+
+
+@jitable(float32_element=True)
+def sigmoid_f32_bulk_grad(x):
+    """sigmoid' for float32 |x| <= 40 (the float32 bulk kernel)."""
+    return _sigmoid_grad_float32(to_float32(x), to_float32(0.0))
 
 
 @jitable(returns=3)
