@@ -318,8 +318,9 @@ _LN2_LO_FLOAT32 = -1.9046542121259336e-09  # ln 2 - _LN2_FLOAT32, rounded
 # r^2 P(r) is then within 2^-30.8 of e^r - 1 - r (1/64 of a float32 ulp of e^r).
 _EXP_POLY_FLOAT32 = (0.5, 0.1666666716337204, 0.041666463017463684, 0.00833331048488617,
                      0.0013933820882812142, 0.00019891180272679776)
-# Beyond this e^-a < 2^-150: it rounds to 0 in float32, as every result built from it.
-EXP_LIMIT_FLOAT32 = 104.0
+# Beyond this 4 e^-a < 2^-150: it rounds to 0 in float32, as every result built from it
+# (tanh' = 4t/(1 + t)^2 is the largest, with a = 2|x|).
+EXP_LIMIT_FLOAT32 = 106.0
 
 
 @jitable(float32=True)

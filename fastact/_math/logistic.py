@@ -307,10 +307,9 @@ _BULK_LIMIT_FLOAT32 = 40.0
 @jitable(returns=4, float32=True, flags=("deep",))
 def _logistic_float32(a, biased):
     """For a = |x| (float32): (v, e, p, c) with 1/(1 + t) = v (1 + e) and t/(1 + t) * 2^100 =
-    p + c (biased; else t/(1 + t)), t = e^-a, each to ~2^-40 relative."""
+    p + c (biased; else t/(1 + t)), t = e^-a, each to ~2^-40 relative; a >= 2^-30."""
     if biased != to_float32(0.0):
         a = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a  # NaN passes
-    a = to_float32(_A_MIN_FLOAT32) if a < to_float32(_A_MIN_FLOAT32) else a
     h, l = exp_neg_biased_float32(a, biased)
     th = h + l
     tl = l - (th - h)  # t 2^100 = th + tl exactly
@@ -333,21 +332,35 @@ def _logistic_float32(a, biased):
 
 
 @jitable(float32=True)
+def _sigmoid_abs_float32(x):
+    """|x|, raised to 2^-30 below it (see ``_A_MIN_FLOAT32``)."""
+    a = abs(x)
+    return to_float32(_A_MIN_FLOAT32) if a < to_float32(_A_MIN_FLOAT32) else a
+
+
+@jitable(float32=True)
 def _sigmoid_float32(x, biased):
-    v, e, p, c = _logistic_float32(abs(x), biased)
+    v, e, p, c = _logistic_float32(_sigmoid_abs_float32(x), biased)
     tail = unbias_float32(p + c) if biased != to_float32(0.0) else p + c
     return tail if x < to_float32(0.0) else mul_add_float32(v, e, v)
 
 
 @jitable(float32=True)
-def _sigmoid_grad_float32(x, biased):
-    """t/(1 + t)^2 = (p + c) v (1 + e), the product's rounding error kept by FMA."""
-    v, e, p, c = _logistic_float32(abs(x), biased)
+def _logistic_grad_float32(v, e, p, c, scale, biased):
+    """scale t/(1 + t)^2 = scale (p + c) v (1 + e), the product's rounding error kept by FMA, for a
+    power of two ``scale``."""
     g = p * v
-    g = g + mul_add_float32(mul_add_float32(p, e, c), v, mul_add_float32(p, v, -g))
+    g = scale * (g + mul_add_float32(mul_add_float32(p, e, c), v, mul_add_float32(p, v, -g)))
     if biased == to_float32(0.0):
         return g
-    return unbias_like_float32(g, p + c)  # where t < 2^-126, v = 1 and e * p << c: g is p + c
+    # where t < 2^-126, v = 1 and e * p << c: g is scale (p + c)
+    return unbias_like_float32(g, scale * (p + c))
+
+
+@jitable(float32=True)
+def _sigmoid_grad_float32(x, biased):
+    v, e, p, c = _logistic_float32(_sigmoid_abs_float32(x), biased)
+    return _logistic_grad_float32(v, e, p, c, to_float32(1.0), biased)
 
 
 @jitable(float32_element=True)
@@ -391,18 +404,76 @@ def _tanh_single(x):
     return -m * u, mul_add(p, e, p), u
 
 
-@jitable
+# tanh's float32 kernels compute in float32 as sigmoid's, through t = e^-2|x|: tanh' = 4t/(1+t)^2
+# is 4 sigmoid'(2|x|), and tanh |x| = 2/(1 + t) - 1 = (2v - 1) + 2ve, 2v - 1 exact (v in [1/2, 1]);
+# below |x| = 1/4, where that cancels, an odd polynomial.
+
+# tanh(a) = a + a^3 Q(a^2) on a <= 1/4: mpmath.chebyfit of Q, degree 3, rounded to float32; with
+# them a^3 Q is within 2^-30.4 of tanh(a) - a, relative to tanh(a).
+_TANH_SMALL_FLOAT32 = 0.25
+_TANH_POLY_FLOAT32 = (-0.3333333432674408, 0.13333281874656677, -0.05392688512802124,
+                      0.020799048244953156)
+# Below 2^-31, tanh(a) rounds to a and tanh' to 1; clamped there, a's square stays normal.
+_TANH_A_MIN_FLOAT32 = 2.0 ** -31
+
+
+@jitable(returns=2, float32=True)
+def _tanh_float32_parts(x, biased):
+    """(tanh |x|, tanh'(x)) in float32 arithmetic."""
+    a = abs(x)
+    ac = to_float32(_TANH_A_MIN_FLOAT32) if a < to_float32(_TANH_A_MIN_FLOAT32) else a
+    v, e, p, c = _logistic_float32(ac + ac, biased)
+    s = ac * ac
+    q = mul_add_float32(to_float32(_TANH_POLY_FLOAT32[3]), s, to_float32(_TANH_POLY_FLOAT32[2]))
+    q = mul_add_float32(q, s, to_float32(_TANH_POLY_FLOAT32[1]))
+    q = mul_add_float32(q, s, to_float32(_TANH_POLY_FLOAT32[0]))
+    small = mul_add_float32(ac, s * q, ac)
+    v2 = v + v
+    th = small if ac < to_float32(_TANH_SMALL_FLOAT32) else mul_add_float32(v2, e, v2 - to_float32(1.0))
+    return th, _logistic_grad_float32(v, e, p, c, to_float32(4.0), biased)
+
+
+@jitable(float32=True)
+def _tanh_float32(x, biased):
+    th, _ = _tanh_float32_parts(x, biased)
+    th = -th if x < to_float32(0.0) else th
+    return x if abs(x) < to_float32(_TANH_A_MIN_FLOAT32) else th  # signed zeros, subnormals
+
+
+@jitable(float32=True)
+def _tanh_grad_float32(x, biased):
+    _, d = _tanh_float32_parts(x, biased)
+    return d
+
+
+@jitable(float32_element=True)
 def tanh_f32(x):
-    """tanh for float32 results (see above)."""
-    th, _, _ = _tanh_single(x)
-    return math.copysign(th, x)
+    """tanh for float32 results, in float32 arithmetic."""
+    return _tanh_float32(to_float32(x), to_float32(1.0))
+
+
+@jitable(float32_element=True)
+def tanh_f32_grad(x):
+    """tanh' = 4t/(1+t)^2 for float32 results, in float32 arithmetic."""
+    return _tanh_grad_float32(to_float32(x), to_float32(1.0))
 
 
 @jitable
-def tanh_f32_grad(x):
-    """tanh' = 4t/(1+t)^2 for float32 results."""
-    _, t, u = _tanh_single(x)
-    return (4.0 * t) * (u * u)
+def tanh_f32_in_bulk(x):
+    """1.0 where the float32 bulk kernels give tanh's float32 bits (|x| <= 20), else 0.0."""
+    return 1.0 if abs(x) <= 0.5 * _BULK_LIMIT_FLOAT32 else 0.0
+
+
+@jitable(float32_element=True)
+def tanh_f32_bulk(x):
+    """tanh for float32 |x| <= 20 (the float32 bulk kernel)."""
+    return _tanh_float32(to_float32(x), to_float32(0.0))
+
+
+@jitable(float32_element=True)
+def tanh_f32_bulk_grad(x):
+    """tanh' for float32 |x| <= 20 (the float32 bulk kernel)."""
+    return _tanh_grad_float32(to_float32(x), to_float32(0.0))
 
 
 @jitable
