@@ -181,8 +181,8 @@ def cfunc(name, kind="value", dtype="float64"):
         kind "grad3":          double NAME_grad3(double z, double p1, ...)
 
     Parameters are extra double arguments in the order of the activation's keywords.  With
-    dtype="float32", z, the result, y and dy are float (parameters stay double); the value is
-    computed in double and rounded once, exactly as the float32 array API does.
+    dtype="float32", z, the result, y and dy are float (parameters stay double), computed by the
+    kernels the float32 array API uses, with the same bits.
     """
     forms = {f.kernel_name: (act, f) for act in activations.values() for f in act.forms.values()}
     forms.update({alias: (act, act._default_form) for alias, act in activations.items()
@@ -197,9 +197,11 @@ def cfunc(name, kind="value", dtype="float64"):
     key = (name, kind, dtype)
     if key not in _cfuncs:
         act, form = forms[name]
-        value, grad = form.scalar_math
+        # float32: the float32 arrays' own kernels (NAME_f32 where there are), the same bits
+        math = "single_math" if dtype == "float32" else "scalar_math"
+        value, grad = getattr(form, math)
         if kind in ("grad2", "grad3"):
-            grad = form.higher[int(kind[-1])].scalar_math[0]
+            grad = getattr(form.higher[int(kind[-1])], math)[0]
         ntype, ctype, to = _C_TYPES[dtype]
         params = [p.name for p in act.params]
         extra = [numba.float64] * len(params)
