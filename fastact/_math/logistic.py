@@ -298,7 +298,8 @@ def _sigmoid_single(x):
 _T_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 60)
 # t's low part matters to 1 + t only above this (it is then 2^16 or more, or 0)
 _TL_MIN_BIASED_FLOAT32 = 2.0 ** -20
-# Below 2^-30, sigmoid(a) and its derivative round to those of 2^-30 (0.5 and 0.25).
+# Below 2^-30, sigmoid(a) and its derivative round to those of 2^-30 (0.5 and 0.25), tanh(a) to
+# a and tanh'(a) to 1: clamped there, nothing the kernels form from a is subnormal.
 _A_MIN_FLOAT32 = 2.0 ** -30
 # The float32 bulk kernels' domain: t = e^-40 > 2^-58, so t^2 (e * p) stays normal too.
 _BULK_LIMIT_FLOAT32 = 40.0
@@ -332,7 +333,7 @@ def _logistic_float32(a, biased):
 
 
 @jitable(float32=True)
-def _sigmoid_abs_float32(x):
+def _clamped_abs_float32(x):
     """|x|, raised to 2^-30 below it (see ``_A_MIN_FLOAT32``)."""
     a = abs(x)
     return to_float32(_A_MIN_FLOAT32) if a < to_float32(_A_MIN_FLOAT32) else a
@@ -340,7 +341,7 @@ def _sigmoid_abs_float32(x):
 
 @jitable(float32=True)
 def _sigmoid_float32(x, biased):
-    v, e, p, c = _logistic_float32(_sigmoid_abs_float32(x), biased)
+    v, e, p, c = _logistic_float32(_clamped_abs_float32(x), biased)
     tail = unbias_float32(p + c) if biased != to_float32(0.0) else p + c
     return tail if x < to_float32(0.0) else mul_add_float32(v, e, v)
 
@@ -359,7 +360,7 @@ def _logistic_grad_float32(v, e, p, c, scale, biased):
 
 @jitable(float32=True)
 def _sigmoid_grad_float32(x, biased):
-    v, e, p, c = _logistic_float32(_sigmoid_abs_float32(x), biased)
+    v, e, p, c = _logistic_float32(_clamped_abs_float32(x), biased)
     return _logistic_grad_float32(v, e, p, c, to_float32(1.0), biased)
 
 
@@ -413,15 +414,13 @@ def _tanh_single(x):
 _TANH_SMALL_FLOAT32 = 0.25
 _TANH_POLY_FLOAT32 = (-0.3333333432674408, 0.13333281874656677, -0.05392688512802124,
                       0.020799048244953156)
-# Below 2^-31, tanh(a) rounds to a and tanh' to 1; clamped there, a's square stays normal.
-_TANH_A_MIN_FLOAT32 = 2.0 ** -31
 
 
 @jitable(returns=2, float32=True)
 def _tanh_float32_parts(x, biased):
-    """(tanh |x|, tanh'(x)) in float32 arithmetic."""
-    a = abs(x)
-    ac = to_float32(_TANH_A_MIN_FLOAT32) if a < to_float32(_TANH_A_MIN_FLOAT32) else a
+    """(tanh |x|, tanh'(x)) in float32 arithmetic; below |x| = 2^-30 those of 2^-30 (the
+    derivative rounds to 1 there, and a's square stays normal)."""
+    ac = _clamped_abs_float32(x)
     v, e, p, c = _logistic_float32(ac + ac, biased)
     s = ac * ac
     q = mul_add_float32(to_float32(_TANH_POLY_FLOAT32[3]), s, to_float32(_TANH_POLY_FLOAT32[2]))
@@ -437,7 +436,8 @@ def _tanh_float32_parts(x, biased):
 def _tanh_float32(x, biased):
     th, _ = _tanh_float32_parts(x, biased)
     th = -th if x < to_float32(0.0) else th
-    return x if abs(x) < to_float32(_TANH_A_MIN_FLOAT32) else th  # signed zeros, subnormals
+    # below 2^-30, tanh(x) rounds to x: signed zeros and subnormal inputs keep their bits
+    return x if abs(x) < to_float32(_A_MIN_FLOAT32) else th
 
 
 @jitable(float32=True)
