@@ -168,12 +168,12 @@ def test_loops_give_each_element_its_own_bits_whatever_its_block(name, kind, dty
 def test_float32_loops_keep_their_float32_kernels(variant):
     """float32 arrays of a formula without float32 bulk kernels run its float32 kernels: the
     block test folds away (one loop body)."""
-    assert _form("silu", None).single_bulk_math is None
-    loop = _numba_backend.build_loop(_form("silu", None), variant, cache=False)
+    assert _form("log_sigmoid", None).single_bulk_math is None
+    loop = _numba_backend.build_loop(_form("log_sigmoid", None), variant, cache=False)
     z = np.linspace(-3, 3, 50, dtype=np.float32)
     outs = [np.empty_like(z) for _ in range(2 if variant == "value_and_grad" else 1)]
     loop(z, *outs)
-    want = fastact.silu(z) if variant == "value" else fastact.silu.value_and_grad(z)[0]
+    want = fastact.log_sigmoid(z) if variant == "value" else fastact.log_sigmoid.value_and_grad(z)[0]
     assert np.array_equal(outs[0], want)
 
 
@@ -210,9 +210,12 @@ def test_loops_run_as_plain_python(name, kind, dtype):
     outs = [np.empty_like(z) for _ in range(4)]
     loop(z, *outs[:2], *params)
     loop.py_func(z, *outs[2:], *params)
-    tol = dict(rtol=2e-15, atol=2e-16) if dtype == np.float64 else dict(rtol=3e-7, atol=0)
-    for compiled, plain in ((outs[0], outs[2]), (outs[1], outs[3])):
-        assert np.allclose(plain, compiled, **tol)  # (silu' crosses 0)
+    # atol: silu' crosses 0 (at z = -1.278), where the two differ by a few ulp of silu'(z)'s
+    # largest term (s(z) ~ 0.22 there), not of silu'(z) itself
+    tols = [dict(rtol=2e-15, atol=2e-16)] * 2 if dtype == np.float64 else \
+        [dict(rtol=3e-7, atol=0), dict(rtol=3e-7, atol=6e-8)]
+    for compiled, plain, tol in zip(outs[:2], outs[2:], tols):
+        assert np.allclose(plain, compiled, **tol)
 
 
 @pytest.mark.parametrize("name, kind, dtype", BULK_DTYPES)

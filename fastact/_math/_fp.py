@@ -318,9 +318,9 @@ _LN2_LO_FLOAT32 = -1.9046542121259336e-09  # ln 2 - _LN2_FLOAT32, rounded
 # r^2 P(r) is then within 2^-30.8 of e^r - 1 - r (1/64 of a float32 ulp of e^r).
 _EXP_POLY_FLOAT32 = (0.5, 0.1666666716337204, 0.041666463017463684, 0.00833331048488617,
                      0.0013933820882812142, 0.00019891180272679776)
-# Beyond this 4 e^-a < 2^-150: it rounds to 0 in float32, as every result built from it
-# (tanh' = 4t/(1 + t)^2 is the largest, with a = 2|x|).
-EXP_LIMIT_FLOAT32 = 106.0
+# Beyond this a e^-a < 2^-150: it rounds to 0 in float32, as every result built from e^-a
+# (silu(-a) ~ -a e^-a is the largest; tanh' = 4t/(1 + t)^2 with a = 2|x| is next).
+EXP_LIMIT_FLOAT32 = 110.0
 
 
 @jitable(float32=True)
@@ -337,7 +337,9 @@ def _exp_poly_float32(r):
 def exp_neg_biased_float32(a, biased):
     """e^-a * 2^100 = h + l in float32 arithmetic, for 2^-30 <= a <= EXP_LIMIT_FLOAT32 (NaN
     passes): ``exp_neg_biased_parts``' split in float32.  h = 2^(k+100) fl(1 + r) is exact and
-    |l| < 0.11 h holds the rest to ~2^-29 of h, so 1/(1 + t) and t/(1 + t) stay near 0.5 ulp.
+    |l| < 0.11 h holds the rest: h + l is within 2^-27 of e^-a relative for a <= 4, 2^-25 near
+    a = 110 (ln 2's low part enters to first order only, times k), so 1/(1 + t) and t/(1 + t)
+    stay within a float32 ulp.
     With the bias no operation meets a subnormal (t ~ 2^-150 is 2^-50 biased); below 2^-30, a's
     square would (its callers' results are those of a = 2^-30 there).  ``biased`` 0: without
     the 2^100 (the bulk kernels, as ``exp_neg_biased_parts``)."""

@@ -290,9 +290,10 @@ def _sigmoid_single(x):
 
 # sigmoid's float32 kernels compute in float32 (``_fp.exp_neg_biased_float32``): 1/(1 + t) and
 # t/(1 + t) with the error of each rounding carried one step (Fast2Sum, the division's residual
-# by FMA), so each result is one rounding off the exact value plus ~2^-28 relative.  As the
-# float64 kernels, they take a flag ``biased`` (0: the bulk kernels, |x| <= 40, where nothing
-# comes near the subnormals, and the 2^100 bias, its clamps and its unbiasing are left out).
+# by FMA), so each result is one rounding off the exact value plus t's error (2^-25 relative at
+# most, ``exp_neg_biased_float32``).  As the float64 kernels, they take a flag ``biased`` (0: the
+# bulk kernels, |x| <= 40, where nothing comes near the subnormals, and the 2^100 bias, its
+# clamps and its unbiasing are left out).
 
 # 1 + t needs t only above 2^-60 (biased 2^40): below, a clamp keeps every operation on it normal.
 _T_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 60)
@@ -308,7 +309,8 @@ _BULK_LIMIT_FLOAT32 = 40.0
 @jitable(returns=4, float32=True, flags=("deep",))
 def _logistic_float32(a, biased):
     """For a = |x| (float32): (v, e, p, c) with 1/(1 + t) = v (1 + e) and t/(1 + t) * 2^100 =
-    p + c (biased; else t/(1 + t)), t = e^-a, each to ~2^-40 relative; a >= 2^-30."""
+    p + c (biased; else t/(1 + t)), t = e^-a: v (1 + e) within 2^-28 relative, p + c within t's
+    own error (2^-25); a >= 2^-30."""
     if biased != to_float32(0.0):
         a = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a  # NaN passes
     h, l = exp_neg_biased_float32(a, biased)
@@ -476,19 +478,93 @@ def tanh_f32_bulk_grad(x):
     return _tanh_grad_float32(to_float32(x), to_float32(0.0))
 
 
-@jitable
+# silu's float32 kernels compute in float32 on sigmoid's float32 parts (v, e, p, c of |x|):
+# silu(x) = x v (1 + e) for x >= 0 and -|x| (p + c) 2^-100 below; silu' = s (1 + x (1 - s)) is
+# v (1 + e)(1 + m), m = x (p + c) 2^-100, for x >= 0, and (p + c) 2^-100 (1 - |x| v (1 + e)) below,
+# whose second factor crosses zero at x = -1.278: formed by FMAs from 1, its absolute error stays
+# near 2^-25 (the absolute rule).
+
+# Below this, m = x (1 - s) changes no float32 silu' (a clamp of the biased m: nothing subnormal)
+_SILU_M_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 40)
+
+
+@jitable(returns=6, float32=True)
+def _silu_float32_parts(x, biased):
+    """(a, ac, v, e, p, c): a = |x|, lowered to EXP_LIMIT_FLOAT32 (biased; beyond, every silu
+    result is 0, 1 or x), ac = a raised to 2^-30 (below, silu(x) rounds to x/2 and silu' to 1/2)
+    and ``_logistic_float32`` of ac."""
+    a = abs(x)
+    if biased != to_float32(0.0):
+        a = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a  # NaN passes
+    ac = to_float32(_A_MIN_FLOAT32) if a < to_float32(_A_MIN_FLOAT32) else a
+    v, e, p, c = _logistic_float32(ac, biased)
+    return a, ac, v, e, p, c
+
+
+# The value and the derivative use the parts alike (ac, and a only in the test a < 2^-30): so
+# compiled alone, then inlined into one loop, they still share them (formed once, not twice).
+
+@jitable(float32=True)
+def _silu_float32(x, biased):
+    a, ac, v, e, p, c = _silu_float32_parts(x, biased)
+    # x v (1 + e) for x >= 0 (ac, not x, in the small term: +inf meets no inf * 0, since e = 0
+    # beyond EXP_LIMIT_FLOAT32)
+    pos = mul_add_float32(x, v, (ac * v) * e)
+    b = mul_add_float32(ac, p, ac * c)  # |x| sigmoid(-|x|), biased
+    if biased != to_float32(0.0):
+        b = unbias_float32(b)
+    y = -b if x < to_float32(0.0) else pos
+    return x * to_float32(0.5) if a < to_float32(_A_MIN_FLOAT32) else y
+
+
+@jitable(float32=True)
+def _silu_grad_float32(x, biased):
+    a, ac, v, e, p, c = _silu_float32_parts(x, biased)
+    m = mul_add_float32(ac, p, ac * c)  # x (1 - s) for x >= 0, biased
+    if biased != to_float32(0.0):
+        m = to_float32(_SILU_M_MIN_BIASED_FLOAT32) if m < to_float32(_SILU_M_MIN_BIASED_FLOAT32) \
+            else m
+        m = m * to_float32(UNBIAS_FLOAT32)
+    pos = mul_add_float32(v, mul_add_float32(m, e, m + e), v)  # v (1 + e)(1 + m)
+    # 1 - |x| v (1 + e), rounded once but for 1 - |x| v e (~2^-25 absolute: the absolute rule)
+    f = mul_add_float32(-ac, v, mul_add_float32(-ac, v * e, to_float32(1.0)))
+    fa = abs(f)
+    b = mul_add_float32(p, fa, c * fa)  # |s f|, biased
+    if biased != to_float32(0.0):
+        b = unbias_float32(b)
+    neg = -b if f < to_float32(0.0) else b
+    d = neg if x < to_float32(0.0) else pos  # (-inf: -0.0, the limit from below)
+    return to_float32(0.5) if a < to_float32(_A_MIN_FLOAT32) else d
+
+
+@jitable(float32_element=True)
 def silu_f32(x):
-    """SiLU for float32 results."""
-    s, _, _ = _sigmoid_single(x)
-    return x * s if x != -INF else -0.0
+    """SiLU for float32 results, in float32 arithmetic."""
+    return _silu_float32(to_float32(x), to_float32(1.0))
+
+
+@jitable(float32_element=True)
+def silu_f32_grad(x):
+    """silu' = s (1 + x (1 - s)) for float32 results, in float32 arithmetic."""
+    return _silu_grad_float32(to_float32(x), to_float32(1.0))
 
 
 @jitable
-def silu_f32_grad(x):
-    """silu' = s (1 + x (1 - s)) for float32 results."""
-    s, s_neg, _ = _sigmoid_single(x)
-    d = s * mul_add(x, s_neg, 1.0)
-    return d if abs(x) != INF else (1.0 if x > 0.0 else 0.0)
+def silu_f32_in_bulk(x):
+    """1.0 where the float32 bulk kernels give silu's float32 bits (|x| <= 40), else 0.0."""
+    return sigmoid_f32_in_bulk(x)
+
+
+@jitable(float32_element=True)
+def silu_f32_bulk(x):
+    """silu for float32 |x| <= 40 (the float32 bulk kernel)."""
+    return _silu_float32(to_float32(x), to_float32(0.0))
+
+
+@jitable(float32_element=True)
+def silu_f32_bulk_grad(x):
+    """silu' for float32 |x| <= 40 (the float32 bulk kernel)."""
+    return _silu_grad_float32(to_float32(x), to_float32(0.0))
 
 
 @jitable
