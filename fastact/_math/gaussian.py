@@ -8,15 +8,16 @@ Shepherd and Laframboise's).  Then Phi(z) = Q for z <= 0 and 1 - Q above, with n
 (PyTorch's 1+erf loses everything below z ~ -6), and no libm call, so loops vectorise.  z^2/2 is
 formed in double-double, because e^(-z^2/2) amplifies its rounding by ~z^2; results that may be
 subnormal are computed as a mantissa times 2^k and rounded once.  float32 arrays take
-``gelu_f32``: the same formulas in plain double with shorter fits.
+``gelu_f32``: Q the same way, in float32 arithmetic with shorter fits (below).
 
 tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.044715 z^3), with
 2u in double-double (the tail of sigmoid amplifies its rounding by |2u|).
 """
 
 from . import choice, declare, jitable
-from ._fp import (INF, dd_div, dd_mul, dd_square, exp_reduced, exp_split, fast_two_sum, mul_add,
-                  polyval, scale2, two_prod, two_sum)
+from ._fp import (BIAS_FLOAT32, INF, UNBIAS_FLOAT32, dd_div, dd_mul, dd_square, exp_neg_biased_float32,
+                  exp_reduced, fast_two_sum, mul_add, mul_add_float32, polyval, scale2,
+                  to_float32, two_prod, two_sum, unbias_float32)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, _sigmoid_single, tanh
 
 _INV_SQRT2 = 0.7071067811865476
@@ -134,56 +135,124 @@ def gelu_grad(x):
     return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
 
 
-# float32 kernels (gelu_f32, gelu_f32_grad: used for float32 arrays): the same formulas in plain
-# double, with shorter fits and ``exp_split``: below 2^-31 relative before the one rounding to
-# float32.  (1 + 2x) erfcx(x) in t = (x - 4)/(x + 4) for x <= 12 (t <= 1/2; beyond, every
-# float32 result is 0 or 1 or the z Q it rounds to does not change): mpmath.chebyfit, degree 13,
-# 2^-34.8 relative; g(s) of _PHI_SMALL: degree 6, 2^-36.3.
-_ERFCX_SINGLE = (
-    1.232995118623819, -0.13962111759729537, 0.01537965222748385, 0.06809710360963817,
-    -0.10103903840850416, 0.09373192700681143, -0.06633138801815502, 0.0371741667212427,
-    -0.016186409365456463, 0.0050138421808887, -0.0008068981753592758, -0.00020235619859953994,
-    0.00022144196155510698, 3.891309032321505e-05,
+# float32 kernels (gelu_f32, gelu_f32_grad: used for float32 arrays) in float32 arithmetic (16
+# lanes to a 512-bit vector), the 4 ulp of the contract spent on plain float32 roundings:
+# - |z| >= 1/2: Q = Phi(-|z|) = e^(-z^2/2) R(|z|), R(z) = erfcx(z/sqrt2)/2 = F(t)/(z + 7/8) with
+#   t = (z - 3)/(z + 3).  F is flat (0.42 to 0.49 on [1/2, 14.8]), so float32's roundings of t
+#   and inside Horner's rule hardly move it; mpmath.chebyfit, degree 9, 2^-26.7 relative before
+#   its coefficients are rounded to float32.  z^2 exactly as two floats (FMA), e^(-z^2/2) from
+#   ``exp_neg_biased_float32`` times 2^100 (results into the subnormals are rounded once), times
+#   1 - (z^2's low part)/2.
+# - |z| < 1/2: Phi(z) = 1/2 + z G(z^2), G(s) = (Phi(sqrt s) - 1/2)/sqrt s (degree 4 on
+#   [0, 1/4], 2^-34): no cancellation there, which Q's formula would have for z > -1/2 in
+#   gelu' = Q + z phi.
+# |z| is clamped to [2^-14, 14.8]: past 14.8, z Q and z phi round to -0 (z < 0) and the rest to
+# z and 1; below 2^-14 e^(-z^2/2) rounds to 1 either way, and z^2 stays normal.
+_GELU_Z_MIN_FLOAT32 = 2.0 ** -14
+_GELU_Z_MAX_FLOAT32 = 14.800000190734863  # 14.8 in float32: z^2/2 <= 109.52 <= EXP_LIMIT_FLOAT32
+_GELU_SMALL_FLOAT32 = 0.5
+_INV_SQRT_2PI_FLOAT32 = 0.3989422917366028  # 1/sqrt(2 pi) rounded to float32
+# Below this, e^(-z^2/2) (biased) changes no float32 1 - Q or 1 - Q + z phi (z > 0): a clamp, so
+# that nothing there is subnormal
+_E_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 40)
+_GAUSS_TAIL_T_FLOAT32 = 3.0
+_GAUSS_TAIL_D_FLOAT32 = 0.875
+_GAUSS_TAIL_FLOAT32 = (  # F(t), low to high degree
+    0.4708665609359741, -0.07072645425796509, -0.031835686415433884, 0.05094120651483536,
+    -0.02348957769572735, 0.0007923902594484389, 0.003091973252594471, -0.0002976012183353305,
+    -0.00042959259008057415, 3.7873619476158638e-06,
 )
-_ERFCX_SINGLE_X_MAX = 12.0
-_PHI_SMALL_SINGLE = (
-    0.9999999999895813, -0.16666666564504712, 0.0249999836060461, -0.00297609153595186,
-    0.00028906624188940633, -2.3247476434162778e-05, 1.346721926611776e-06,
+_PHI_SMALL_FLOAT32 = (  # G(s), low to high degree
+    0.3989422917366028, -0.06649037450551987, 0.00997344683855772, -0.0011860845843330026,
+    0.00010969740833388641,
 )
 
 
-@jitable(returns=3)
-def _gauss_single(z):
-    """(z phi(z), Q, Phi_small) in plain double: Q = Phi(-|z|) = e^(-z^2/2) erfcx(|z|/sqrt2)/2,
-    Phi_small = Phi(z) for |z| < 1 (finite for any z)."""
-    p, em = exp_split(-0.5 * (z * z))  # clamped at -700: e stays normal, results 0 in float32
-    e = mul_add(p, em, p)
-    x = abs(z) * _INV_SQRT2
-    x = _ERFCX_SINGLE_X_MAX if x > _ERFCX_SINGLE_X_MAX else x  # NaN passes
-    d1 = x + _ERFCX_K
-    d2 = mul_add(2.0, x, 1.0)
-    inv = 1.0 / (d1 * d2)  # one division for t and for 1/(1 + 2x)
-    t = (x - _ERFCX_K) * d2 * inv
-    q = e * (0.5 * polyval(t, _ERFCX_SINGLE) * d1 * inv)
-    s = z * z
-    g = polyval(s if s < 1.0 else 1.0, _PHI_SMALL_SINGLE)
-    return (z * _INV_SQRT_2PI[0]) * e, q, mul_add(z * _INV_SQRT_2PI[0], g, 0.5)
+@jitable(float32=True)
+def _gauss_tail_poly_float32(t):
+    """F(t) by Horner's rule (see ``_GAUSS_TAIL_FLOAT32``)."""
+    f = mul_add_float32(to_float32(_GAUSS_TAIL_FLOAT32[9]), t, to_float32(_GAUSS_TAIL_FLOAT32[8]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[7]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[6]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[5]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[4]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[3]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[2]))
+    f = mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[1]))
+    return mul_add_float32(f, t, to_float32(_GAUSS_TAIL_FLOAT32[0]))
 
 
-@jitable
+@jitable(float32=True)
+def _phi_small_poly_float32(s):
+    """G(s) by Horner's rule (see ``_PHI_SMALL_FLOAT32``)."""
+    g = mul_add_float32(to_float32(_PHI_SMALL_FLOAT32[4]), s, to_float32(_PHI_SMALL_FLOAT32[3]))
+    g = mul_add_float32(g, s, to_float32(_PHI_SMALL_FLOAT32[2]))
+    g = mul_add_float32(g, s, to_float32(_PHI_SMALL_FLOAT32[1]))
+    return mul_add_float32(g, s, to_float32(_PHI_SMALL_FLOAT32[0]))
+
+
+@jitable(returns=6, float32=True)
+def _gelu_float32_parts(z):
+    """(ac, h, l, eu, r, phi_small) in float32 arithmetic: ac = |z| clamped (see above),
+    e^(-ac^2/2) = (h + l) 2^-100, eu = that rounded and raised to 2^-40 (for 1 - Q, where less
+    does not matter), r = R(ac), phi_small = Phi(z) for |z| < 1/2 (finite for any z)."""
+    a = abs(z)
+    a = to_float32(_GELU_Z_MAX_FLOAT32) if a > to_float32(_GELU_Z_MAX_FLOAT32) else a  # NaN passes
+    ac = to_float32(_GELU_Z_MIN_FLOAT32) if a < to_float32(_GELU_Z_MIN_FLOAT32) else a
+    sh = ac * ac
+    sl = mul_add_float32(ac, ac, -sh)
+    h, l = exp_neg_biased_float32(sh * to_float32(0.5), to_float32(1.0))
+    # e^-(sh + sl)/2 = (h + l)(1 - sl/2); (h + l) sl/2, not h sl/2: |l| reaches h/9
+    l = mul_add_float32(-(h + l), sl * to_float32(0.5), l)
+    e = h + l
+    e = to_float32(_E_MIN_BIASED_FLOAT32) if e < to_float32(_E_MIN_BIASED_FLOAT32) else e
+    f = _gauss_tail_poly_float32((ac - to_float32(_GAUSS_TAIL_T_FLOAT32))
+                                 / (ac + to_float32(_GAUSS_TAIL_T_FLOAT32)))
+    # R = f/(ac + 7/8) with 1/(ac + 7/8) = inv + il to ~2^-46: the sum's rounding error (Fast2Sum
+    # of the larger and the smaller) and the division's (an FMA) corrected
+    k = to_float32(_GAUSS_TAIL_D_FLOAT32)
+    d = ac + k
+    de = (k if ac > k else ac) - (d - (ac if ac > k else k))  # d + de = ac + 7/8 exactly
+    inv = to_float32(1.0) / d
+    il = inv * mul_add_float32(-de, inv, mul_add_float32(-d, inv, to_float32(1.0)))
+    r = mul_add_float32(f, inv, f * il)
+    phi_small = mul_add_float32(z, _phi_small_poly_float32(sh), to_float32(0.5))
+    return ac, h, l, e * to_float32(UNBIAS_FLOAT32), r, phi_small
+
+
+@jitable(float32=True)
+def _gelu_float32(z):
+    ac, h, l, eu, r, phi_small = _gelu_float32_parts(z)
+    w = ac * r
+    neg = -unbias_float32(mul_add_float32(h, w, l * w))  # z Q for z < 0
+    pos = z * mul_add_float32(-eu, r, to_float32(1.0))  # z (1 - Q)
+    y = neg if z < to_float32(0.0) else pos
+    return z * phi_small if ac < to_float32(_GELU_SMALL_FLOAT32) else y
+
+
+@jitable(float32=True)
+def _gelu_grad_float32(z):
+    ac, h, l, eu, r, phi_small = _gelu_float32_parts(z)
+    m = mul_add_float32(-ac, to_float32(_INV_SQRT_2PI_FLOAT32), r)  # (Q - |z| phi) e^(z^2/2)
+    ma = abs(m)
+    b = unbias_float32(mul_add_float32(h, ma, l * ma))
+    neg = -b if m < to_float32(0.0) else b  # Q + z phi for z < 0 (-inf: -0.0, as silu')
+    pos = mul_add_float32(eu, -m, to_float32(1.0))  # 1 - Q + z phi
+    d = neg if z < to_float32(0.0) else pos
+    small = mul_add_float32(z * to_float32(_INV_SQRT_2PI_FLOAT32), eu, phi_small)
+    return small if ac < to_float32(_GELU_SMALL_FLOAT32) else d
+
+
+@jitable(float32_element=True)
 def gelu_f32(x):
-    """Exact GELU for float32 results (see above)."""
-    _, q, phi_small = _gauss_single(x)
-    y = x * phi_small if abs(x) < 1.0 else (x * q if x <= 0.0 else x * (1.0 - q))
-    return y if x != -INF else -0.0
+    """Exact GELU for float32 results, in float32 arithmetic (see above)."""
+    return _gelu_float32(to_float32(x))
 
 
-@jitable
+@jitable(float32_element=True)
 def gelu_f32_grad(x):
-    """gelu' = Phi(x) + x phi(x) for float32 results."""
-    xphi, q, phi_small = _gauss_single(x)
-    d = phi_small + xphi if abs(x) < 1.0 else ((q + xphi) if x <= 0.0 else (1.0 - q) + xphi)
-    return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
+    """gelu' = Phi(x) + x phi(x) for float32 results, in float32 arithmetic."""
+    return _gelu_grad_float32(to_float32(x))
 
 
 @jitable(returns=2, flags=("big",))
