@@ -23,20 +23,23 @@ def _time(benchmark, fn, n=1):
         benchmark.extra_info["ns_per_element"] = benchmark.stats.stats.median / n * 1e9
 
 
+# Where subnormal intermediates would appear, (float64, float32): where e^z is subnormal for
+# the exponential family, where the derivative is for tanh, where the value is for gelu and
+# its tanh form.
+_TAILS = {"tanh": ((354.0, 374.0), (44.0, 53.0)), "gelu": ((-38.6, -37.6), (-14.4, -13.2)),
+          "gelu_tanh": ((-21.9, -21.4), (-10.7, -10.0))}
+_EXP_TAILS = ((-745.0, -709.0), (-103.0, -87.0))
+_FORMS = {"gelu_tanh": ("gelu", {"approximate": "tanh"})}  # other names: the activation itself
+
+
 def _tail_inputs(name, n, dtype):
-    """Where subnormal intermediates would appear: z in [-745, -709] (float64) or [-103, -87]
-    (float32); tanh where its derivative is subnormal."""
-    rng = np.random.default_rng(1)
-    if name == "tanh":
-        lo, hi = (354.0, 374.0) if dtype == np.float64 else (44.0, 53.0)
-    else:
-        lo, hi = (-745.0, -709.0) if dtype == np.float64 else (-103.0, -87.0)
-    return rng.uniform(lo, hi, n).astype(dtype)
+    lo, hi = _TAILS.get(name, _EXP_TAILS)[0 if dtype == np.float64 else 1]
+    return np.random.default_rng(1).uniform(lo, hi, n).astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("data", ["bulk", "tails"])
-@pytest.mark.parametrize("name", EXP_FAMILY)
+@pytest.mark.parametrize("name", EXP_FAMILY + ["gelu_tanh"])
 def test_no_slow_paths(benchmark, name, data, dtype):
     """Target: tails within 1.5x of N(0, 4) data, one thread."""
     n = 100_000
@@ -44,11 +47,12 @@ def test_no_slow_paths(benchmark, name, data, dtype):
     z = _tail_inputs(name, n, dtype) if data == "tails" else \
         (np.random.default_rng(0).standard_normal(n) * 2).astype(dtype)
     y, dy = np.empty_like(z), np.empty_like(z)
-    act = fa.get(name)
+    activation, kw = _FORMS.get(name, (name, {}))
+    act = fa.get(activation)
     saved = fa.get_num_threads()
     fa.set_num_threads(1)
     try:
-        _time(benchmark, lambda: act.value_and_grad(z, out=(y, dy)), n)
+        _time(benchmark, lambda: act.value_and_grad(z, out=(y, dy), **kw), n)
     finally:
         fa.set_num_threads(saved)
 

@@ -17,7 +17,7 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 from . import choice, declare, jitable
 from ._fp import (BIAS_FLOAT32, INF, UNBIAS_FLOAT32, dd_div, dd_mul, dd_square, exp_neg_biased_float32,
                   exp_reduced, fast_two_sum, mul_add, mul_add_float32, polyval, scale2,
-                  to_float32, two_prod, two_sum, unbias_float32)
+                  scale2_tail, to_float32, two_prod, two_sum, unbias_float32)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, _sigmoid_single, tanh
 
 _INV_SQRT2 = 0.7071067811865476
@@ -106,33 +106,90 @@ def _lower_tail(k, eh, el, r):
     return ph + mul_add(el, r, pl), k
 
 
+# Every candidate below is computed for every input (branch-free, so loops vectorise), so each
+# must stay off subnormals for every input (each subnormal operation takes a microcode assist).
+# ``tails`` 1.0 (the full kernels): x Q and Q + x phi (selected for x <= -1) scale by
+# ``scale2_tail`` (their subnormal results, x in [-38.6, -37.6], rounded once without one), with
+# x raised to -40 and k to -1100 (beyond, both round to 0 anyway, and 2^(k + 512) stays
+# normal); 1 - Q and x phi for x > 0 or |x| < 1 scale by 2^max(k, -200) (beyond, they change no
+# 1 - Q + x phi).  The tanh form's candidates (below) are clamped alike.  ``tails`` 0.0: the
+# bulk kernels (|x| <= 37, where every result and every 2^k is normal), plain ``scale2``.
+_GELU_BULK_LIMIT = 37.0
+_GELU_TANH_BULK_LIMIT = 21.0  # sigmoid(2u) 2^k stays normal: 2u >= -694
+
+
+@jitable(returns=3)
+def _tail_scales(x, k, tails):
+    """(xt, kt, kc): x clamped to [-40, 40], k raised to -1100 and to -200 (see above);
+    x, k, k for the bulk kernels."""
+    if tails == 0.0:
+        return x, k, k
+    xt = -40.0 if x < -40.0 else (40.0 if x > 40.0 else x)  # NaN passes
+    return xt, (-1100.0 if k < -1100.0 else k), (-200.0 if k < -200.0 else k)
+
+
 @jitable
-def gelu(x):
-    """Exact GELU x * Phi(x) (PyTorch approximate='none')."""
+def _scale2_tails(b, k, tails):
+    """b 2^k rounded once: ``scale2_tail`` in the full kernels, ``scale2`` in the bulk ones."""
+    return scale2_tail(b, k) if tails != 0.0 else scale2(b, k)
+
+
+@jitable
+def _gelu(x, tails):
     k, eh, el, r = _gauss_parts(x)
     q, k = _lower_tail(k, eh, el, r)
-    # Every candidate is computed, then selected: branch-free, so loops vectorise.
+    xt, kt, kc = _tail_scales(x, k, tails)
     small = x * _Phi_small(x)
-    neg = scale2(x * q, k)  # x <= 0: x Q, rounded once even when subnormal
-    pos = x * (1.0 - scale2(q, k))  # x > 0: x (1 - Q)
+    neg = _scale2_tails(xt * q, kt, tails)  # x <= 0: x Q, rounded once even when subnormal
+    pos = x * (1.0 - scale2(q, kc))  # x > 0: x (1 - Q)
     y = small if abs(x) < 1.0 else (neg if x <= 0.0 else pos)
     return y if x != -INF else -0.0
 
 
 @jitable
-def gelu_grad(x):
-    """gelu'(x) = Phi(x) + x phi(x)."""
+def _gelu_grad(x, tails):
     k, eh, el, r = _gauss_parts(x)
     q, k = _lower_tail(k, eh, el, r)
+    xt, kt, kc = _tail_scales(x, k, tails)
     # x phi(x) = 2^k (eh + el) x / sqrt(2 pi)
-    ph, pl = _x_over_sqrt_2pi(x)
+    ph, pl = _x_over_sqrt_2pi(xt)
     xphi = (ph + pl) * (eh + el)
     # x <= 0: both terms carry 2^k; add first, scale once.  x > 0: 1 - Q + x phi.
-    small = _Phi_small(x) + scale2(xphi, k)
-    neg = scale2(q + xphi, k)
-    pos = (1.0 - scale2(q, k)) + scale2(xphi, k)
+    small = _Phi_small(x) + scale2(xphi, kc)
+    neg = _scale2_tails(q + xphi, kt, tails)
+    pos = (1.0 - scale2(q, kc)) + scale2(xphi, kc)
     d = small if abs(x) < 1.0 else (neg if x <= 0.0 else pos)
     return d if abs(x) != INF else (0.0 if x < 0.0 else 1.0)
+
+
+@jitable
+def gelu(x):
+    """Exact GELU x * Phi(x) (PyTorch approximate='none')."""
+    return _gelu(x, 1.0)
+
+
+@jitable
+def gelu_grad(x):
+    """gelu'(x) = Phi(x) + x phi(x)."""
+    return _gelu_grad(x, 1.0)
+
+
+@jitable
+def gelu_in_bulk(x):
+    """1.0 where the bulk kernels give gelu's bits (|x| <= 37), else 0.0 (NaN too)."""
+    return 1.0 if abs(x) <= _GELU_BULK_LIMIT else 0.0
+
+
+@jitable
+def gelu_bulk(x):
+    """gelu for |x| <= 37 (the bulk kernel)."""
+    return _gelu(x, 0.0)
+
+
+@jitable
+def gelu_bulk_grad(x):
+    """gelu' for |x| <= 37 (the bulk kernel)."""
+    return _gelu_grad(x, 0.0)
 
 
 # float32 kernels (gelu_f32, gelu_f32_grad: used for float32 arrays) in float32 arithmetic (16
@@ -270,26 +327,57 @@ def _gelu_tanh_2u(x):
 
 
 @jitable
-def gelu_tanh(x):
-    """GELU, tanh approximation (PyTorch approximate='tanh'): x * sigmoid(2u)."""
+def _gelu_tanh(x, tails):
     uh, ul = _gelu_tanh_2u(x)
-    q, e = _sigmoid_scaled(uh, ul)
-    return scale2(x * q, e) if x != -INF else -0.0
+    q, e = _sigmoid_scaled(uh, ul)  # e = 0 for 2u >= 0
+    xt, et, _ = _tail_scales(x, e, tails)  # 2^e is subnormal on x in [-21.9, -21.4]
+    y = _scale2_tails(xt * q, et, tails) if uh < 0.0 else x * q
+    return y if x != -INF else -0.0
 
 
 @jitable(flags=("neg",))
-def gelu_tanh_grad(x):
-    """d/dx [x sigmoid(2u)] = sigmoid(2u) + x sigmoid'(2u) 2u'(x)."""
+def _gelu_tanh_grad(x, tails):
     uh, ul = _gelu_tanh_2u(x)
     qv, ev = _sigmoid_scaled(uh, ul)
     qg, eg = _sigmoid_grad_scaled(uh, ul)
-    du = 2.0 * _SQRT_2_OVER_PI[0] + 6.0 * _GELU_C3[0] * x * x
+    xt, et, ec = _tail_scales(x, eg, tails)  # |x du| <= 2^14 for |x| <= 40
+    du = 2.0 * _SQRT_2_OVER_PI[0] + 6.0 * _GELU_C3[0] * xt * xt
     neg = uh < 0.0
     # 2u < 0: value and slope carry the same 2^k; combine, then scale once.
-    inner = mul_add(x * du, qg, qv) if neg else mul_add(x * du, scale2(qg, eg), qv)
-    r = scale2(inner, eg) if neg else inner
+    inner = mul_add(xt * du, qg, qv) if neg else mul_add(xt * du, scale2(qg, ec), qv)
+    r = _scale2_tails(inner, et, tails) if neg else inner
     # Far out (x^3 overflows) the slope is exactly 0 or 1; NaN falls through to r.
     return (0.0 if x < 0.0 else 1.0) if abs(x) > 1e100 else r
+
+
+@jitable
+def gelu_tanh(x):
+    """GELU, tanh approximation (PyTorch approximate='tanh'): x * sigmoid(2u)."""
+    return _gelu_tanh(x, 1.0)
+
+
+@jitable
+def gelu_tanh_grad(x):
+    """d/dx [x sigmoid(2u)] = sigmoid(2u) + x sigmoid'(2u) 2u'(x)."""
+    return _gelu_tanh_grad(x, 1.0)
+
+
+@jitable
+def gelu_tanh_in_bulk(x):
+    """1.0 where the tanh form's bulk kernels give its bits (|x| <= 21), else 0.0 (NaN too)."""
+    return 1.0 if abs(x) <= _GELU_TANH_BULK_LIMIT else 0.0
+
+
+@jitable
+def gelu_tanh_bulk(x):
+    """gelu (tanh form) for |x| <= 21 (the bulk kernel)."""
+    return _gelu_tanh(x, 0.0)
+
+
+@jitable
+def gelu_tanh_bulk_grad(x):
+    """gelu' (tanh form) for |x| <= 21 (the bulk kernel)."""
+    return _gelu_tanh_grad(x, 0.0)
 
 
 # The tanh form's float32 kernels: U = 2u in plain double (its relative error 2^-52, times |U|
