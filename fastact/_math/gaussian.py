@@ -15,9 +15,9 @@ tanh form: gelu(z) = z/2 (1 + tanh(u)) = z sigmoid(2u), u = sqrt(2/pi) (z + 0.04
 """
 
 from . import choice, declare, jitable
-from ._fp import (BIAS_FLOAT32, INF, UNBIAS_FLOAT32, dd_div, dd_mul, dd_square, exp_neg_biased_float32,
-                  exp_reduced, fast_two_sum, mul_add, mul_add_float32, polyval, scale2,
-                  scale2_tail, to_float32, two_prod, two_sum, unbias_float32)
+from ._fp import (BIAS_FLOAT32, INF, UNBIAS_FLOAT32, dd_div, dd_mul, dd_square,
+                  exp_neg_biased_float32, exp_reduced, fast_two_sum, mul_add, mul_add_float32,
+                  polyval, scale2, scale2_tail, to_float32, two_prod, two_sum, unbias_float32)
 from .logistic import _sigmoid_grad_scaled, _sigmoid_scaled, _sigmoid_single, tanh
 
 _INV_SQRT2 = 0.7071067811865476
