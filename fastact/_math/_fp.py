@@ -394,11 +394,26 @@ def exp_neg_biased_parts(a, a_lo, biased):
     rh = mul_add(k, -_LN2_HI42, -a)  # exact (Cody-Waite)
     rl = mul_add(k, -_LN2_LO42, -a_lo)  # < 2^-33: its square does not matter
     u, ue = fast_two_sum(1.0, rh)  # |rh| <= 0.35
-    w = (rh * rh) * polyval(rh, _EXP_POLY)
-    q = ue + w
-    q = mul_add(rl, u + q, q)
+    r2 = rh * rh
+    p = _exp_poly(rh)
+    # (ue + w)(1 + rl) + u rl, w = r2 p: the terms that do not wait for p are formed first
+    q = mul_add(mul_add(r2, p, ue), 1.0 + rl, u * rl)
     scale = pow2_shifted(ks, 512.0 if biased != 0.0 else 0.0)
-    return u * scale, q * scale, rh, w, k
+    return u * scale, q * scale, rh, r2 * p, k
+
+
+@jitable
+def _exp_poly(r):
+    """P(r) of ``exp_neg_biased_parts`` by Estrin's scheme: the loops over the exponential
+    family wait on this chain (four steps deep, against seven by ``polyval``)."""
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = mul_add(r2, mul_add(_EXP_POLY[3], r, _EXP_POLY[2]),
+                 mul_add(_EXP_POLY[1], r, _EXP_POLY[0]))
+    q1 = mul_add(r2, mul_add(_EXP_POLY[7], r, _EXP_POLY[6]),
+                 mul_add(_EXP_POLY[5], r, _EXP_POLY[4]))
+    q2 = mul_add(r2, _EXP_POLY[10], mul_add(_EXP_POLY[9], r, _EXP_POLY[8]))
+    return mul_add(r4 * r4, q2, mul_add(r4, q1, q0))
 
 
 @jitable(returns=2)
@@ -486,35 +501,54 @@ def from_subnormal_units(m):
     return ((m + _TWO52) - _TWO52) * 5e-324
 
 
-_LN2 = 0.6931471805599453
+_LN2 = 0.6931471805599453  # ln 2 = _LN2 + _LN2_TAIL to ~2^-106
 _LN2_TAIL = 2.3190468138462996e-17
 _SQRT2_M1 = 0.41421356237309503
-_ATANH_TAIL = tuple(2.0 / n for n in range(3, 23, 2))  # 2 atanh(s) = 2s + s^3 (2/3 + 2s^2/5 + ...)
+# P(z) ~ (2 atanh(s)/s - 2)/s^2, z = s^2 <= 1.001 (3 - 2 sqrt 2)^2 (|s| <= 0.1716): mpmath
+# chebyfit, degree 6, relative error 2^-50.9 (its term s^3 P is < 1% of 2 atanh(s), so the
+# result's share is < 2^-57).
+_ATANH_POLY = (0.666666666666667, 0.3999999999989889, 0.28571428626253836, 0.22222211089379496,
+               0.1818289243253687, 0.15331611722055008, 0.14617807153417325)
 
 
 @jitable(returns=2, flags=("big",))
-def log1p_unit_dd(t):
-    """log(1 + t) for t in [0, 1] as a double-double (hi + lo to ~2^-57 relative); branch-free,
-    so loops using it vectorise.
+def log1p_unit_pair(th, tl, r):
+    """log(1 + t) for t = th + tl in [2^-60, 1] (|tl| <= 2^-50 th) as hi + lo, the sum within
+    0.25 ulp of it, given r ~ 1/(1 + t) to 2^-40; branch-free, so loops using it vectorise.
 
-    log(1+t) = 2 atanh(s) with s = t/(2+t), or ln 2 + 2 atanh(s) with s = (t-1)/(t+3) above
-    sqrt(2)-1, so |s| <= 0.172.  s is kept in double-double; the atanh series to s^21 leaves
-    < 2^-58.
+    1 + t = 2^k (1 + f) + c, k = 0 (f = th, c = tl) or, above sqrt(2) - 1, k = 1 (f = fl(1 +
+    th)/2 - 1, exact; c = tl + the rounding error of 1 + th), so |f| <= sqrt(2) - 1; then
+    log(1 + t) = k ln 2 + log1p(f) + c/(1 + t), with log1p(f) = 2 atanh(s), s = f/(2 + f),
+    = f - f^2/2 + s (f^2/2 + s^2 P(s^2)).  f - f^2/2 is exact as a pair (two_prod, Fast2Sum),
+    and the rest, under 5% of the result, needs s only to first order: no double-double
+    division.
     """
-    big = t > _SQRT2_M1
-    num, num_err = fast_two_sum(-1.0, t)  # t - 1 is exact only from t = 1/2 (Sterbenz)
-    num = num if big else t
-    num_err = num_err if big else 0.0
-    dh, dl = fast_two_sum(3.0 if big else 2.0, t)  # t <= 1
-    inv = 1.0 / dh
-    sh = num * inv
-    p, e = two_prod(sh, dh)
-    sl = ((((num - p) - e) + num_err) - sh * dl) * inv  # s = sh + sl to ~2^-106
-    s2 = sh * sh
-    q = polyval(s2, _ATANH_TAIL)
-    tail = 2.0 * sl + q * s2 * sh
-    hi, lo = two_sum(_LN2 if big else 0.0, 2.0 * sh)
-    return hi, lo + tail + (_LN2_TAIL if big else 0.0)
+    big = th > _SQRT2_M1
+    u, ue = fast_two_sum(1.0, th)  # th <= 1
+    f = mul_add(u, 0.5, -1.0) if big else th  # exact: u/2 >= 1/2 (Sterbenz)
+    c = (ue + tl) if big else tl
+    # 2 + f, rounded alike, without waiting for f: the division starts sooner
+    d = mul_add(u, 0.5, 1.0) if big else 2.0 + th
+    qh, ql = two_prod(f, f)
+    half_q = qh * 0.5
+    mh, ml = fast_two_sum(f, -half_q)  # f^2/2 <= 0.21 |f|
+    hi, lo = fast_two_sum(_LN2 if big else 0.0, mh)  # |mh| < 0.34 < ln 2 where big
+    # what does not wait for the division and the polynomial is summed first
+    early = lo + (ml + mul_add(c, r, (_LN2_TAIL if big else 0.0) - ql * 0.5))
+    s = f / d
+    z = s * s
+    return hi, early + mul_add(s * z, _atanh_poly(z), s * half_q)
+
+
+@jitable
+def _atanh_poly(z):
+    """P(z) of ``log1p_unit_pair`` by Estrin's scheme: after the division, the loops that use
+    it wait on this chain (three steps deep, against five by ``polyval``)."""
+    z2 = z * z
+    low = mul_add(z2, mul_add(_ATANH_POLY[3], z, _ATANH_POLY[2]),
+                  mul_add(_ATANH_POLY[1], z, _ATANH_POLY[0]))
+    high = mul_add(z2, _ATANH_POLY[6], mul_add(_ATANH_POLY[5], z, _ATANH_POLY[4]))
+    return mul_add(z2 * z2, high, low)
 
 
 # 2 atanh(s) = 2s + 2s^3/3 + ... to s^11: for |s| <= 0.172 the first term left out is < 2^-34
@@ -525,7 +559,7 @@ _ATANH_SINGLE = tuple(2.0 / n for n in range(1, 13, 2))
 @jitable(flags=("big",))
 def log1p_unit_single(t):
     """log(1 + t) for t in [0, 1] in plain double, relative error < 2^-33: for the float32
-    kernels, as ``log1p_unit_dd`` (the same reduction to |s| <= 0.172) without its double-double."""
+    kernels, the same reduction to |s| <= 0.172 as ``log1p_unit_pair`` with the series in s."""
     big = t > _SQRT2_M1
     s = (t - 1.0) / (t + 3.0) if big else t / (t + 2.0)  # t - 1: one rounding at most, 2^-54
     return (_LN2 if big else 0.0) + s * polyval(s * s, _ATANH_SINGLE)

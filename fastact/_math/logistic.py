@@ -22,7 +22,7 @@ from ._fp import (BIAS_FLOAT32, EXP_BIASED_LIMIT, EXP_LIMIT_FLOAT32, INF, UNBIAS
                   dd_add_d, dd_div, dd_div_const, dd_horner_step, dd_mul, dd_square,
                   exp_neg_biased, exp_neg_biased_parts, exp_neg_biased_float32, exp_reduced,
                   expm1, exp_split, fast_two_sum,
-                  log1p_unit_dd, log1p_unit_single, mul_add, mul_add_float32, polyval, pow2,
+                  log1p_unit_pair, log1p_unit_single, mul_add, mul_add_float32, polyval, pow2,
                   scale2, scale2_tail, to_float32, two_prod, two_sum, unbias, unbias_factor,
                   unbias_float32, unbias_if, unbias_like_float32, unbias_signed, unbias_signed_if,
                   unbias_times_if)
@@ -674,25 +674,23 @@ def _log1p_linear(biased):
 
 
 @jitable(returns=2, flags=("small",))
-def _log1p_t(h, l, r0, re, biased):
-    """log(1 + t) as a double-double for t = (h + l) 2^-512 <= 1 (h + l: biased 0.0),
-    1/(1+t) = r0 + re, where h >= ``_log1p_linear``; below, callers take t itself (and the
+def _log1p_t(h, l, r0, biased):
+    """log(1 + t) as hi + lo (``log1p_unit_pair``) for t = (h + l) 2^-512 <= 1 (h + l: biased
+    0.0), 1/(1+t) ~ r0, where h >= ``_log1p_linear``; below, callers take t itself (and the
     inputs here are clamped, so that this branch meets no subnormal either)."""
     linear = _log1p_linear(biased)
     small = h < linear
     th, tl = fast_two_sum(linear if small else h, l * (0.0 if small else 1.0))
     f = unbias_factor(biased)
-    lh, ll = log1p_unit_dd(th * f)
-    # the rounding error of t enters to first order: log(1 + t + dt) = log(1 + t) + dt/(1 + t)
-    return lh, mul_add(tl * f, r0 + re, ll)
+    return log1p_unit_pair(th * f, tl * f, r0)
 
 
 @jitable
 def _softplus(x, beta, biased):
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, _, _, h, l = _logistic_biased(ah, al, biased)
-    lh, ll = _log1p_t(h, l, r0, re, biased)
+    r0, _, _, _, h, l = _logistic_biased(ah, al, biased)
+    lh, ll = _log1p_t(h, l, r0, biased)
     qh, ql = dd_div_const(lh, ll, beta)
     sh, sl = two_sum(x if xh > 0.0 else 0.0, qh)
     big = sh + (sl + ql)
@@ -712,7 +710,8 @@ def _softplus_grad(x, beta, biased):
 @jitable
 def softplus(x, beta):
     """log(1 + e^(beta x)) / beta, exact everywhere (no switch to x above a threshold):
-    max(beta x, 0)/beta + log1p(e^-|beta x|)/beta, with log1p and the division in double-double."""
+    max(beta x, 0)/beta + log1p(e^-|beta x|)/beta, log1p as a head and a tail
+    (``_fp.log1p_unit_pair``), their division by beta in double-double."""
     return _softplus(x, beta, 1.0)
 
 
@@ -748,8 +747,8 @@ def softplus_bulk_grad(x, beta):
 
 @jitable
 def _log_sigmoid(x, biased):
-    r0, re, _, _, h, l = _sigmoid_pair(x, biased)
-    lh, ll = _log1p_t(h, l, r0, re, biased)
+    r0, _, _, _, h, l = _sigmoid_pair(x, biased)
+    lh, ll = _log1p_t(h, l, r0, biased)
     sh, sl = two_sum(x if x < 0.0 else 0.0, -lh)
     big = sh + (sl - ll)
     tiny = x if x < 0.0 else -unbias_if(h + l, biased)
@@ -764,7 +763,8 @@ def _log_sigmoid_grad(x, biased):
 
 @jitable
 def log_sigmoid(x):
-    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), log1p in double-double."""
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), log1p as a head and a tail
+    (``_fp.log1p_unit_pair``)."""
     return _log_sigmoid(x, 1.0)
 
 
