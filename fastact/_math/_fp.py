@@ -211,7 +211,7 @@ def exp_reduced(x, x_lo):
     # Cody-Waite: x - k*LN2_HI is exact; the low part keeps r in double-double.
     rh, rl = two_sum(mul_add(-k, _LN2_HI, x), mul_add(-k, _LN2_LO, x_lo))
     # e^r - 1 = r + r^2/2 + r^3 * P(r), P the Taylor tail to r^15/15! (|r| <= 0.347: < 2^-68).
-    p = polyval(rh, _EXP_TAIL)
+    p = _exp_tail_poly(rh)
     sq, sq_err = two_prod(rh, rh)
     mh, ml = fast_two_sum(rh, 0.5 * sq)  # |r| <= 0.35, so |r| >= r^2/2
     # e^(rh+rl) - 1 = expm1(rh) + rl * e^rh, and e^rh ~ 1 + rh is plenty for the tiny rl.
@@ -219,6 +219,21 @@ def exp_reduced(x, x_lo):
     ml = (ml + (0.5 * sq_err + rl * (1.0 + rh))) + p * (sq * rh)
     mh, ml = fast_two_sum(mh, ml)
     return k, mh, ml
+
+
+@jitable
+def _exp_tail_poly(r):
+    """P(r) of ``exp_reduced`` by Estrin's scheme (four steps deep, against eight by
+    ``polyval``): the loops over the double-double exponential wait on this chain."""
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = mul_add(r2, mul_add(_EXP_TAIL[3], r, _EXP_TAIL[2]),
+                 mul_add(_EXP_TAIL[1], r, _EXP_TAIL[0]))
+    q1 = mul_add(r2, mul_add(_EXP_TAIL[7], r, _EXP_TAIL[6]),
+                 mul_add(_EXP_TAIL[5], r, _EXP_TAIL[4]))
+    q2 = mul_add(r2, mul_add(_EXP_TAIL[11], r, _EXP_TAIL[10]),
+                 mul_add(_EXP_TAIL[9], r, _EXP_TAIL[8]))
+    return mul_add(r4 * r4, mul_add(r4, _EXP_TAIL[12], q2), mul_add(r4, q1, q0))
 
 
 @jitable(returns=2)
