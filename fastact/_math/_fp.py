@@ -340,12 +340,13 @@ EXP_LIMIT_FLOAT32 = 110.0
 
 @jitable(float32=True)
 def _exp_poly_float32(r):
-    """P(r) by Horner's rule (see ``_EXP_POLY_FLOAT32``)."""
-    p = mul_add_float32(to_float32(_EXP_POLY_FLOAT32[5]), r, to_float32(_EXP_POLY_FLOAT32[4]))
-    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[3]))
-    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[2]))
-    p = mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[1]))
-    return mul_add_float32(p, r, to_float32(_EXP_POLY_FLOAT32[0]))
+    """P(r) by Estrin's scheme (see ``_EXP_POLY_FLOAT32``; three steps deep, against five by
+    Horner's rule: the float32 loops wait on this chain)."""
+    r2 = r * r
+    p01 = mul_add_float32(to_float32(_EXP_POLY_FLOAT32[1]), r, to_float32(_EXP_POLY_FLOAT32[0]))
+    p23 = mul_add_float32(to_float32(_EXP_POLY_FLOAT32[3]), r, to_float32(_EXP_POLY_FLOAT32[2]))
+    p45 = mul_add_float32(to_float32(_EXP_POLY_FLOAT32[5]), r, to_float32(_EXP_POLY_FLOAT32[4]))
+    return mul_add_float32(r2, mul_add_float32(r2, p45, p23), p01)
 
 
 @jitable(returns=2, float32=True)
@@ -363,9 +364,10 @@ def exp_neg_biased_float32(a, biased):
     r = mul_add_float32(k, -to_float32(_LN2_FLOAT32), -a)  # exact: fits 24 bits (Cody-Waite)
     u = to_float32(1.0) + r
     ue = r - (u - to_float32(1.0))  # 1 + r = u + ue exactly (|r| <= 0.35)
-    w = (r * r) * _exp_poly_float32(r)
-    # e^(r + rl) = (u + ue + w)(1 + rl) to first order, rl = -k (ln 2 - _LN2_FLOAT32) < 2^-21
-    q = mul_add_float32(k * -to_float32(_LN2_LO_FLOAT32), u, ue + w)
+    # e^(r + rl) = (u + ue + w)(1 + rl) to first order, rl = -k (ln 2 - _LN2_FLOAT32) < 2^-21,
+    # w = r^2 P(r): the terms that do not wait for P are formed first
+    q = mul_add_float32(r * r, _exp_poly_float32(r),
+                        mul_add_float32(k * -to_float32(_LN2_LO_FLOAT32), u, ue))
     scale = pow2_shifted_float32(
         ks, to_float32(BIAS_FLOAT32) if biased != to_float32(0.0) else to_float32(0.0))
     return u * scale, q * scale
