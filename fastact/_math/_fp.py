@@ -227,13 +227,17 @@ def _exp_tail_poly(r):
     ``polyval``): the loops over the double-double exponential wait on this chain."""
     r2 = r * r
     r4 = r2 * r2
-    q0 = mul_add(r2, mul_add(_EXP_TAIL[3], r, _EXP_TAIL[2]),
-                 mul_add(_EXP_TAIL[1], r, _EXP_TAIL[0]))
-    q1 = mul_add(r2, mul_add(_EXP_TAIL[7], r, _EXP_TAIL[6]),
-                 mul_add(_EXP_TAIL[5], r, _EXP_TAIL[4]))
-    q2 = mul_add(r2, mul_add(_EXP_TAIL[11], r, _EXP_TAIL[10]),
-                 mul_add(_EXP_TAIL[9], r, _EXP_TAIL[8]))
+    q0 = estrin_cubic(r, r2, _EXP_TAIL[0], _EXP_TAIL[1], _EXP_TAIL[2], _EXP_TAIL[3])
+    q1 = estrin_cubic(r, r2, _EXP_TAIL[4], _EXP_TAIL[5], _EXP_TAIL[6], _EXP_TAIL[7])
+    q2 = estrin_cubic(r, r2, _EXP_TAIL[8], _EXP_TAIL[9], _EXP_TAIL[10], _EXP_TAIL[11])
     return mul_add(r4 * r4, mul_add(r4, _EXP_TAIL[12], q2), mul_add(r4, q1, q0))
+
+
+@jitable
+def estrin_cubic(x, x2, c0, c1, c2, c3):
+    """c0 + c1 x + c2 x^2 + c3 x^3 as (c0 + c1 x) + x^2 (c2 + c3 x), given x2 = x^2: the step of
+    Estrin's scheme that the longer polynomials below are built of (two FMAs deep)."""
+    return mul_add(x2, mul_add(c3, x, c2), mul_add(c1, x, c0))
 
 
 @jitable(returns=2)
@@ -425,10 +429,8 @@ def _exp_poly(r):
     family wait on this chain (four steps deep, against seven by ``polyval``)."""
     r2 = r * r
     r4 = r2 * r2
-    q0 = mul_add(r2, mul_add(_EXP_POLY[3], r, _EXP_POLY[2]),
-                 mul_add(_EXP_POLY[1], r, _EXP_POLY[0]))
-    q1 = mul_add(r2, mul_add(_EXP_POLY[7], r, _EXP_POLY[6]),
-                 mul_add(_EXP_POLY[5], r, _EXP_POLY[4]))
+    q0 = estrin_cubic(r, r2, _EXP_POLY[0], _EXP_POLY[1], _EXP_POLY[2], _EXP_POLY[3])
+    q1 = estrin_cubic(r, r2, _EXP_POLY[4], _EXP_POLY[5], _EXP_POLY[6], _EXP_POLY[7])
     q2 = mul_add(r2, _EXP_POLY[10], mul_add(_EXP_POLY[9], r, _EXP_POLY[8]))
     return mul_add(r4 * r4, q2, mul_add(r4, q1, q0))
 
@@ -562,8 +564,7 @@ def _atanh_poly(z):
     """P(z) of ``log1p_unit_pair`` by Estrin's scheme: after the division, the loops that use
     it wait on this chain (three steps deep, against five by ``polyval``)."""
     z2 = z * z
-    low = mul_add(z2, mul_add(_ATANH_POLY[3], z, _ATANH_POLY[2]),
-                  mul_add(_ATANH_POLY[1], z, _ATANH_POLY[0]))
+    low = estrin_cubic(z, z2, _ATANH_POLY[0], _ATANH_POLY[1], _ATANH_POLY[2], _ATANH_POLY[3])
     high = mul_add(z2, _ATANH_POLY[6], mul_add(_ATANH_POLY[5], z, _ATANH_POLY[4]))
     return mul_add(z2 * z2, high, low)
 
