@@ -72,8 +72,9 @@ def polyval(x, coefs):
     the even and the odd terms each by Horner's rule with FMA.
 
     Why two chains: a vectorised loop over these kernels is limited by latency, not by the number
-    of operations, and one Horner chain of 12 dependent FMAs is the longest path through exp.
-    Two independent chains of half the length cost one multiplication more.
+    of operations; two independent chains of half the length cost one multiplication more.  The
+    exponentials' polynomials, on the longest paths, go further: Estrin's scheme (``_exp_poly``,
+    ``_exp_tail_poly``, ``_atanh_poly``, built of ``estrin_cubic``).
     """
     n = len(coefs)
     x2 = x * x
