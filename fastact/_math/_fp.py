@@ -418,8 +418,8 @@ def exp_neg_biased_parts(a, a_lo, biased):
     u, ue = fast_two_sum(1.0, rh)  # |rh| <= 0.35
     r2 = rh * rh
     p = _exp_poly(rh)
-    # (ue + w)(1 + rl) + u rl, w = r2 p: the terms that do not wait for p are formed first
-    q = mul_add(mul_add(r2, p, ue), 1.0 + rl, u * rl)
+    # (ue + w)(1 + rl) + u rl, w = r2 p, as r2 (1 + rl) p + (ue + u rl): one FMA waits for p
+    q = mul_add(mul_add(r2, rl, r2), p, mul_add(u, rl, ue))
     scale = pow2_shifted(ks, 512.0 if biased != 0.0 else 0.0)
     return u * scale, q * scale, rh, r2 * p, k
 
