@@ -353,3 +353,14 @@ def test_subnormal_results_float64():
     for x, g in zip(z.tolist(), fa.tanh.grad(z).tolist()):
         want = mpmath.sech(M(x)) ** 2
         assert abs(M(g) - want) <= MAX_ULP * ulp_of(want, np.float64)
+
+
+@pytest.mark.parametrize("alpha", [1e-300, 0.4, 3e120, 1e300, 1.7e308])
+def test_elu_derivative_with_any_alpha(alpha):
+    """alpha e^z is not 0 down to z ~ -1455 for the largest alpha, and subnormal for tiny ones:
+    the kernel scales an alpha beyond 2^400 before its single power of two."""
+    z = np.array([-0.3, -1.0, -40.0, -700.0, -745.0, -800.0, -1000.0, -1200.0, -1400.0, -1450.0,
+                  -1456.0, -1e300])
+    for x, g in zip(z.tolist(), fa.elu.grad(z, alpha=alpha).tolist()):
+        want = M(alpha) * mpmath.exp(M(x))
+        assert abs(M(g) - want) <= REST[1] * ulp_of(want, np.float64), (alpha, x, g)

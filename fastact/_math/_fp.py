@@ -187,6 +187,17 @@ def scale2_tail(x, kf):
     return unbias_signed(b) if deep else b
 
 
+@jitable(flags=("deep",))
+def scale2_tail_plain(x, kf):
+    """``scale2_tail`` with one power of two, where ``scale2`` takes three, for kf <= 1023 and
+    2^-500 <= |x| <= 2^500 (then below kf = -1534 the result is 0, and it is formed as that of
+    kf = -1534)."""
+    deep = kf < -512.0
+    kd = kf + 512.0
+    b = x * pow2((kd if kd > -1022.0 else -1022.0) if deep else kf)
+    return unbias_signed(b) if deep else b
+
+
 @jitable
 def round_to_int(x):
     """x rounded to the nearest integer, as a float (|x| < 2^51)."""
@@ -434,6 +445,41 @@ def _exp_poly(r):
     q1 = estrin_cubic(r, r2, _EXP_POLY[4], _EXP_POLY[5], _EXP_POLY[6], _EXP_POLY[7])
     q2 = mul_add(r2, _EXP_POLY[10], mul_add(_EXP_POLY[9], r, _EXP_POLY[8]))
     return mul_add(r4 * r4, q2, mul_add(r4, q1, q0))
+
+
+# ln 2 to 41 bits: k * _LN2_HI41 is exact for |k| < 2^12 (exp_reduced_plain's k reaches 2107)
+_LN2_HI41 = 0.6931471805601177
+_LN2_LO41 = -1.7239444525614835e-13
+# e^-1460 times the largest double is below the smallest subnormal
+_EXP_PLAIN_LIMIT = 1460.0
+
+
+@jitable(returns=3)
+def exp_reduced_plain(x, x_lo):
+    """``exp_reduced`` to ~2^-55 relative where that gives 2^-60, for the functions whose bound
+    is 4 ulp (the ELU family): e^(x + x_lo) = 2^k (1 + mh + ml) with mh = r exact (Cody-Waite)
+    and ml = r^2 P(r) + rl (1 + r) (|ml| < 0.07) from ``_exp_poly``'s fit in plain double,
+    where ``exp_reduced`` sums a 13-term Taylor series in double-double.  |x| is clamped to
+    1460 (NaN passes): k in [-2107, 2107]."""
+    x_lo = 0.0 if abs(x) > _EXP_PLAIN_LIMIT else x_lo
+    x = _EXP_PLAIN_LIMIT if x > _EXP_PLAIN_LIMIT else x
+    x = -_EXP_PLAIN_LIMIT if x < -_EXP_PLAIN_LIMIT else x
+    k = mul_add(x, _INV_LN2, _SHIFT) - _SHIFT
+    rh = mul_add(-k, _LN2_HI41, x)  # exact
+    rl = mul_add(-k, _LN2_LO41, x_lo)  # < 2^-31: its square does not matter
+    r2 = rh * rh
+    return k, rh, mul_add(mul_add(r2, rl, r2), _exp_poly(rh), mul_add(rl, rh, rl))
+
+
+@jitable
+def expm1_plain(x, x_lo):
+    """e^(x + x_lo) - 1 for x <= 0 in plain double, for the 4-ulp functions (about 1.5 ulp):
+    2^k (1 + mh + ml) - 1 = 2^k mh + (2^k ml + (2^k - 1)) with 2^k - 1 exact (k >= -53) and
+    2^k mh exact, so that k = 0 (|x| < ln2/2) keeps its relative precision."""
+    k, mh, ml = exp_reduced_plain(x, x_lo)
+    # below 2^-900, p no longer matters next to -1, and p * m stays normal (no subnormal operation)
+    p = pow2(k if k > -900.0 else -900.0)
+    return mul_add(p, mh, mul_add(p, ml, p - 1.0))
 
 
 @jitable(returns=2)

@@ -1,14 +1,16 @@
 """The exponential-linear family: ELU, SELU, CELU.
 
-For z <= 0 the value is alpha (e^(z/c) - 1), computed from a double-double expm1 and rounded
-once; z/alpha (CELU) is formed in double-double too, because e^(z/alpha) amplifies the rounding of
-its argument by |z/alpha| (PyTorch's celu gradient is off by ~3e-7 relative in float32 for that
+For z <= 0 the value is alpha (e^(z/c) - 1) and the derivative alpha e^(z/c), in plain double
+from e^(z/c) to ~2^-55 (``_fp.exp_reduced_plain``, ``_fp.expm1_plain``): their bound is 4 ulp,
+and the double-double exponential they used before cost about twice the time.  z/alpha (CELU)
+is formed in double-double, because e^(z/alpha) amplifies the rounding of its argument by
+|z/alpha| (PyTorch's celu gradient is off by ~3e-7 relative in float32 for that
 reason).  Kinks follow PyTorch: z = 0 takes the z <= 0 branch, so elu'(0) = alpha, selu'(0) =
 scale * alpha, celu'(0) = 1.
 """
 from . import alpha_nonnegative, declare, jitable, param
-from ._fp import (dd_div_const, exp_reduced, exp_split, expm1, fast_two_sum, mul_add,
-                  scale2_tail, two_prod)
+from ._fp import (dd_div_const, exp_reduced, exp_reduced_plain, exp_split, expm1_plain,
+                  mul_add, scale2_tail, scale2_tail_plain, two_prod)
 
 _SELU_ALPHA = (1.6732632423543772, 1.0657222547717531e-16)
 _SELU_SCALE = (1.0507009873554805, 3.9874847667154144e-17)
@@ -17,21 +19,27 @@ _SELU_SCALE_ALPHA = (1.7580993408473768, 1.41535193800845e-17)
 
 @jitable
 def _neg_part(x, c_hi, c_lo):
-    """(c_hi + c_lo) * (e^min(x,0) - 1), rounded once."""
+    """(c_hi + c_lo) * (e^min(x,0) - 1)."""
     xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
-    eh, el = expm1(xn, 0.0)
-    ph, pl = two_prod(c_hi, eh)
-    return ph + (pl + mul_add(c_hi, el, c_lo * eh))
+    em1 = expm1_plain(xn, 0.0)
+    return mul_add(c_hi, em1, c_lo * em1)
 
 
-@jitable
+_HUGE_ALPHA = 2.0 ** 400
+_HUGE_ALPHA_SCALE = 2.0 ** -600
+
+
+@jitable(flags=("huge",))
 def _neg_slope(x, c_hi, c_lo):
-    """(c_hi + c_lo) * e^min(x,0), rounded once (subnormal results too)."""
+    """(c_hi + c_lo) * e^min(x,0) (subnormal results rounded once).  A factor beyond 2^400 enters
+    as c 2^-600 times 2^(k + 600), within ``scale2_tail_plain``'s range (the loops form it once:
+    it does not depend on x)."""
     xn = 0.0 if x >= 0.0 else x  # NaN stays NaN
-    k, mh, ml = exp_reduced(xn, 0.0)
-    ah, al = fast_two_sum(1.0, mh)  # e^x = 2^k (ah + al); |m| < 0.42
-    ph, pl = two_prod(c_hi, ah)
-    return scale2_tail(ph + (pl + mul_add(c_hi, al + ml, c_lo * ah)), k)
+    k, mh, ml = exp_reduced_plain(xn, 0.0)  # e^x = 2^k (1 + mh + ml)
+    c = c_hi + c_lo
+    huge = c > _HUGE_ALPHA
+    c = c * _HUGE_ALPHA_SCALE if huge else c
+    return scale2_tail_plain(mul_add(c, mh + ml, c), k + 600.0 if huge else k)
 
 
 @jitable
@@ -74,17 +82,16 @@ def _over_alpha(x, alpha):
 def celu(x, alpha):
     """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
     qh, ql = _over_alpha(x, alpha)
-    eh, el = expm1(qh, ql)
-    ph, pl = two_prod(alpha, eh)
-    return x if x > 0.0 else ph + mul_add(alpha, el, pl)
+    em1 = expm1_plain(qh, ql)
+    return x if x > 0.0 else alpha * em1
 
 
 @jitable
 def celu_grad(x, alpha):
     """1 for x > 0, e^(x/alpha) for x <= 0 (celu'(0) = 1)."""
     qh, ql = _over_alpha(x, alpha)
-    k, mh, ml = exp_reduced(qh, ql)
-    return 1.0 if x > 0.0 else scale2_tail(1.0 + (mh + ml), k)
+    k, mh, ml = exp_reduced_plain(qh, ql)
+    return 1.0 if x > 0.0 else scale2_tail_plain(1.0 + (mh + ml), k)
 
 
 # float32 kernels (see _math.logistic): e^q - 1 and e^q for q = min(x, 0)/c in plain double.
