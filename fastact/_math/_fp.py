@@ -194,7 +194,8 @@ def scale2_tail_plain(x, kf):
     kf = -1534)."""
     deep = kf < -512.0
     kd = kf + 512.0
-    b = x * pow2((kd if kd > -1022.0 else -1022.0) if deep else kf)
+    kd = kd if kd > -1022.0 else -1022.0  # (not nested in the next selection: gcc vectorises)
+    b = x * pow2(kd if deep else kf)
     return unbias_signed(b) if deep else b
 
 
