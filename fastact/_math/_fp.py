@@ -190,8 +190,9 @@ def scale2_tail(x, kf):
 @jitable(flags=("deep",))
 def scale2_tail_plain(x, kf):
     """``scale2_tail`` with one power of two, where ``scale2`` takes three, for kf <= 1023 and
-    2^-500 <= |x| <= 2^500 (then below kf = -1534 the result is 0, and it is formed as that of
-    kf = -1534)."""
+    |x| <= 2^500: below kf = -1534 the result is then 0, formed as that of kf = -1534.  Below
+    |x| = 2^-500 (a tiny alpha in elu) the result is still rounded once, but its product with
+    the power of two may be subnormal (a microcode assist)."""
     deep = kf < -512.0
     kd = kf + 512.0
     kd = kd if kd > -1022.0 else -1022.0  # (not nested in the next selection: gcc vectorises)
