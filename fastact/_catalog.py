@@ -39,7 +39,7 @@ def _form(kernel_name, family, declaration):
                 (getattr(reference, kernel_name), getattr(reference, kernel_name + "_grad")),
                 memory_bound=declaration.memory_bound, single_math=single,
                 light_single=declaration.light_float32, bulk_math=bulk,
-                single_bulk_math=single_bulk)
+                single_bulk_math=single_bulk, interleave=declaration.interleave)
     _attach_higher(form, family)
     return form
 

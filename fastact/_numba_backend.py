@@ -224,6 +224,7 @@ def _register_math():
     register_jitable(**inline)(max_abs_bits)
     register_jitable(**inline)(max_abs_bits_float32_too)
     register_jitable(**inline)(_next_block)
+    register_jitable(**inline)(_halves)
     overload(_fp.unbias, jit_options=inline)(lambda b: _unbias_bits)
     overload(_fp.unbias_times, jit_options=inline)(lambda b, f: _unbias_times_bits)
     overload(as_double, jit_options=inline)(lambda x: lambda x: np.float64(x))
@@ -310,28 +311,49 @@ def _register_body(body, name, inline):
 # With bulk kernels, a body also takes the largest |z| of the block after its own (``ahead``:
 # a block as long as its own; the loop then knows which kernels that block runs): the loads
 # overlap the kernels' arithmetic, where a pass of its own over each block cost ~0.1 ns/element.
+# An interleaved body (``streams`` 2: see _math.declare's ``interleave``) takes element i and
+# element i + half in one iteration: two independent chains of the kernel for the CPU to overlap.
+# Each element is computed as in one stream, so the bits are the same.
 
-def _value_body(fn, scan):
+def _halves(z, streams):
+    """How many elements each of the interleaved halves of a block has (0: one stream)."""
+    return z.shape[0] // 2 if streams == 2 else 0
+
+
+def _value_body(fn, scan, streams):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
     scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
+
+    def step(i, x, out, z_next, largest, *params):
+        out[i] = fn(x, *params)
+        return max(largest, scan_bits(z_next[i])) if scanning else largest
 
     def body(start, stop, ahead, z, out, *params):
         prefer_512_bit_vectors()
         own_function()
         z, out, z_next = z[start:stop], out[start:stop], _next_block(z, start, stop, ahead)
         largest = no_bits(z)
-        for i in range(z.shape[0]):
-            out[i] = fn(z[i], *params)
-            if scanning:
-                largest = max(largest, scan_bits(z_next[i]))
+        half = _halves(z, streams)
+        for i in range(half):
+            x, x2 = z[i], z[i + half]  # both read before either is written: out may be z
+            largest = step(i, x, out, z_next, largest, *params)
+            largest = step(i + half, x2, out, z_next, largest, *params)
+        for i in range(2 * half, z.shape[0]):
+            largest = step(i, z[i], out, z_next, largest, *params)
         return largest
 
+    register_jitable(**_INLINE)(step)
     return body
 
 
-def _value_and_grad_body(value, grad, scan):
+def _value_and_grad_body(value, grad, scan, streams):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
     scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
+
+    def step(i, x, y, dy, z_next, largest, *params):
+        y[i] = value(x, *params)  # x read before: y or dy may be z itself
+        dy[i] = grad(x, *params)
+        return max(largest, scan_bits(z_next[i])) if scanning else largest
 
     def body(start, stop, ahead, z, y, dy, *params):
         prefer_512_bit_vectors()
@@ -339,20 +361,27 @@ def _value_and_grad_body(value, grad, scan):
         z, y, dy, z_next = (z[start:stop], y[start:stop], dy[start:stop],
                             _next_block(z, start, stop, ahead))
         largest = no_bits(z)
-        for i in range(z.shape[0]):
-            x = z[i]  # read before writing: y or dy may be z itself
-            y[i] = value(x, *params)
-            dy[i] = grad(x, *params)
-            if scanning:
-                largest = max(largest, scan_bits(z_next[i]))
+        half = _halves(z, streams)
+        for i in range(half):
+            x, x2 = z[i], z[i + half]
+            largest = step(i, x, y, dy, z_next, largest, *params)
+            largest = step(i + half, x2, y, dy, z_next, largest, *params)
+        for i in range(2 * half, z.shape[0]):
+            largest = step(i, z[i], y, dy, z_next, largest, *params)
         return largest
 
+    register_jitable(**_INLINE)(step)
     return body
 
 
-def _backward_body(grad, scan):
+def _backward_body(grad, scan, streams):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
     scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
+
+    def step(i, gi, x, out, z_next, largest, *params):
+        out[i] = grad(x, *params)  # gi, x read before: out may be g or z itself
+        out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
+        return max(largest, scan_bits(z_next[i])) if scanning else largest
 
     def body(start, stop, ahead, g, z, out, *params):
         prefer_512_bit_vectors()
@@ -360,14 +389,16 @@ def _backward_body(grad, scan):
         g, z, out, z_next = (g[start:stop], z[start:stop], out[start:stop],
                              _next_block(z, start, stop, ahead))
         largest = no_bits(z)
-        for i in range(z.shape[0]):
-            gi = g[i]  # read both inputs before writing: out may be g or z itself
-            out[i] = grad(z[i], *params)
-            out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
-            if scanning:
-                largest = max(largest, scan_bits(z_next[i]))
+        half = _halves(z, streams)
+        for i in range(half):
+            gi, x, gi2, x2 = g[i], z[i], g[i + half], z[i + half]
+            largest = step(i, gi, x, out, z_next, largest, *params)
+            largest = step(i + half, gi2, x2, out, z_next, largest, *params)
+        for i in range(2 * half, z.shape[0]):
+            largest = step(i, g[i], z[i], out, z_next, largest, *params)
         return largest
 
+    register_jitable(**_INLINE)(step)
     return body
 
 
@@ -659,22 +690,24 @@ def build_loop(form, variant, cache=True):
         _register_math()
     value = _element_math(form.scalar_math[0], form.single_math[0])
     grad = _element_math(form.scalar_math[1], form.single_math[1])
-    bodies = {"value": lambda v, g, scan: _value_body(v, scan),
-              "grad": lambda v, g, scan: _value_body(g, scan),
+    bodies = {"value": lambda v, g, scan, streams: _value_body(v, scan, streams),
+              "grad": lambda v, g, scan, streams: _value_body(g, scan, streams),
               "value_and_grad": _value_and_grad_body,
-              "backward": lambda v, g, scan: _backward_body(g, scan)}
+              "backward": lambda v, g, scan, streams: _backward_body(g, scan, streams)}
     name = f"{form.kernel_name}_{variant}"
     single_bulk = form.single_bulk_math
     # the bodies' scan of the next block: float32 blocks are scanned only for float32 bulk kernels
     scan = form.bulk_math is not None and (abs_bits_float32_too if single_bulk else abs_bits)
-    body = _register_body(bodies[variant](value, grad, scan), name + "_body", not scan)
+    body = _register_body(bodies[variant](value, grad, scan, 2 if form.interleave else 1),
+                          name + "_body", not scan)
     bulk_body = in_bulk_bits = max_abs = None
     if scan:  # without float32 bulk kernels, float32 arrays keep their float32 kernels
         bulk_value, bulk_grad, in_bulk = form.bulk_math
         single_value, single_grad, in_bulk_float32 = single_bulk or (*form.single_math, None)
         bulk_body = _register_body(
             bodies[variant](_element_math(bulk_value, single_value),
-                            _element_math(bulk_grad, single_grad), scan),
+                            _element_math(bulk_grad, single_grad), scan,
+                            2 if form.interleave == "all" else 1),
             name + "_bulk_body", False)
         in_bulk_bits = _in_bulk_test(in_bulk, in_bulk_float32)
         max_abs = max_abs_bits_float32_too if single_bulk else max_abs_bits

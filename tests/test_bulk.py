@@ -247,3 +247,46 @@ def test_each_backend_gives_the_kernels_bits_on_mixed_blocks(name, kind, dtype, 
             nan = np.isnan(expected)  # (a NaN's sign is the compiler's)
             assert np.array_equal(np.isnan(got), nan) and nan.any()
             assert np.array_equal(_bits(got[~nan]), _bits(expected[~nan]))
+
+
+INTERLEAVED = [(name, kind) for name, act in fastact.activations.items()
+               if name == act.name for kind, form in act.forms.items() if form.interleave]
+
+
+def test_the_costly_exponential_formulas_are_interleaved():
+    assert {"silu", "softplus", "gelu", "elu"} <= {name for name, _ in INTERLEAVED}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name, kind", INTERLEAVED)
+@pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
+def test_interleaved_loops_give_each_element_its_kernels_bits(name, kind, dtype, variant):
+    """Loops that take each block as two halves side by side (``interleave``): every element of
+    odd and even lengths, in place too, has the kernels' own bits."""
+    form = _form(name, kind)
+    # the non-default examples (softplus' beta 2.5, elu's alpha 0.4, ...)
+    params = tuple(p.example if p.example is not None else p.default
+                   for p in fastact.get(name).params)
+    loop = _numba_backend.build_loop(form, variant, cache=False)
+    value, grad = form.single_math if dtype == np.float32 else form.scalar_math
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 9, 4096 + 5, 2 * 4096 + 2):
+        z = rng.normal(0, 4, n).astype(dtype)
+        z[::7] = rng.uniform(-800, 800, z[::7].size)  # the tails and beyond, in both halves
+        y, d = np.empty(n), np.empty(n)  # in double, as the loops call the kernels
+        _pair_loop(value, grad)(z.astype(np.float64), y, d, *params)
+        y, d = y.astype(dtype), d.astype(dtype)
+        want = {"value": [y], "grad": [d], "backward": [d * dtype(0.75)],
+                "value_and_grad": [y, d]}[variant]
+        zz = z.copy()  # in place: the (first) output is z itself
+        outs = [zz] + ([np.empty_like(z)] if variant == "value_and_grad" else [])
+        loop(*([np.full_like(z, 0.75)] if variant == "backward" else []), zz, *outs, *params)
+        for w, got in zip(want, outs):
+            assert np.array_equal(_bits(w), _bits(got)), n
+
+
+def test_declare_names_the_loops_it_interleaves():
+    from fastact._math import declare
+
+    with pytest.raises(ValueError, match="interleave"):
+        declare("x", "doc", interleave="bulk")
