@@ -621,6 +621,7 @@ def _atanh_poly(z):
 # 2 atanh(s) = 2s + 2s^3/3 + ... to s^11: for |s| <= 0.172 the first term left out is < 2^-34
 # relative, below a 2^-10 share of a float32 ulp.
 _ATANH_SINGLE = tuple(2.0 / n for n in range(1, 13, 2))
+_LOG1P_SINGLE_S_MIN = 2.0 ** -200
 
 
 @jitable(flags=("big",))
@@ -629,4 +630,7 @@ def log1p_unit_single(t):
     kernels, the same reduction to |s| <= 0.172 as ``log1p_unit_pair`` with the series in s."""
     big = t > _SQRT2_M1
     s = (t - 1.0) / (t + 3.0) if big else t / (t + 2.0)  # t - 1: one rounding at most, 2^-54
-    return (_LN2 if big else 0.0) + s * polyval(s * s, _ATANH_SINGLE)
+    # below 2^-200, s^2 changes none of the series' terms (c + s^2 (...) rounds to c): taken as
+    # 0 there, so that no power of it (polyval squares it again) underflows: a microcode assist
+    sq = 0.0 if abs(s) < _LOG1P_SINGLE_S_MIN else s
+    return (_LN2 if big else 0.0) + s * polyval(sq * sq, _ATANH_SINGLE)

@@ -794,6 +794,9 @@ def log_sigmoid_bulk_grad(x):
     return _log_sigmoid_grad(x, 0.0)
 
 
+_MISH_T2_MIN = 2.0 ** -400
+
+
 @jitable(returns=3, flags=("neg",))
 def _mish_parts(x):
     """Mish through t = e^-|x| = 2^k (1+m), without overflow or cancellation.
@@ -830,7 +833,10 @@ def _mish_parts(x):
     A = mul_add(2.0, t, 1.0)
     B = mul_add(2.0 * t, t, A)
     th_pos = A / B
-    d_pos = mul_add(A, B, 4.0 * x * t * t * (1.0 + t)) / (B * B)
+    # 4x t^2 (1+t) is below 2^-190 of A B = 1 once t < 2^-400 (x > 277, or t clamped): dropped
+    # there, so that its product does not underflow (a microcode assist per element)
+    tt = t if t > _MISH_T2_MIN else 0.0
+    d_pos = mul_add(A, B, 4.0 * x * tt * tt * (1.0 + t)) / (B * B)
     neg = x <= 0.0
     return (th_neg if neg else th_pos), (d_neg if neg else d_pos), (k if neg else 0.0)
 
