@@ -36,7 +36,7 @@ class Form:
 
     def __init__(self, kernel_name, value, grad, reference, memory_bound=False, single_math=None,
                  light_single=False, arg="z", describe=None, bulk_math=None,
-                 single_bulk_math=None, interleave=None):
+                 single_bulk_math=None, interleave=False):
         self.kernel_name = kernel_name  # also its name in fastact.scalar
         self.arg = arg  # its array argument: z, or y for a formula of the output
         self.describe = describe or {}  # variant -> (result, what) where not _RESULTS/_WHAT
@@ -53,7 +53,7 @@ class Form:
         self.reference = reference  # (value, grad) in plain numpy
         self.memory_bound = memory_bound  # a few operations per element
         self.light_single = light_single  # its float32 kernels are that cheap too
-        self.interleave = interleave  # None, "general" or "all": see _math.declare
+        self.interleave = interleave  # two halves of each block side by side: see _math.declare
 
     def light(self, compute):
         """About a nanosecond of work per element in ``compute`` dtype (see _threads.run_split):

@@ -283,10 +283,3 @@ def test_interleaved_loops_give_each_element_its_kernels_bits(name, kind, dtype,
         loop(*([np.full_like(z, 0.75)] if variant == "backward" else []), zz, *outs, *params)
         for w, got in zip(want, outs):
             assert np.array_equal(_bits(w), _bits(got)), n
-
-
-def test_declare_names_the_loops_it_interleaves():
-    from fastact._math import declare
-
-    with pytest.raises(ValueError, match="interleave"):
-        declare("x", "doc", interleave="bulk")

@@ -49,7 +49,7 @@ class Declaration:
 
 
 def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
-            light_float32=False, from_output_check=None, interleave=None):
+            light_float32=False, from_output_check=None, interleave=False):
     """Declare the activation ``name`` whose formulas are ``name`` and ``name_grad`` in the
     declaring module (with a ``choice``, the other options' are ``name_<option>``; optional
     ``name_f32`` and ``name_f32_grad`` serve float32 arrays; an optional
@@ -60,13 +60,10 @@ def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
     validation of the parameters together; memory_bound: a few operations an element (the
     loops run near memory speed); light_float32: its float32 kernels are that cheap too;
     from_output_check(values, fname): the parameters' extra rule for the from-output methods;
-    interleave: which of the numba array loops take each block as two halves side by side, two
+    interleave: its numba array loops take each block as two halves side by side, two
     independent chains of the kernel for the CPU to overlap where one chain's latency, not the
-    arithmetic, limits the loop: "general" (the kernels for every input: a formula's only loop
-    unless it has bulk kernels) or "all" (the bulk kernels' loop too); None: neither.
+    arithmetic, limits the loop (chosen by measurement: docs/architecture.md).
     """
-    if interleave not in (None, "general", "all"):
-        raise ValueError(f"declare({name!r}): interleave must be None, 'general' or 'all'")
     return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32,
                        from_output_check, interleave)
 

@@ -222,7 +222,7 @@ def celu_from_output_grad(y, alpha):
 # formulas are the functions NAME and NAME_grad above).
 
 elu_activation = declare("elu", light_float32=True, from_output_check=alpha_nonnegative,
-                         interleave="all",
+                         interleave=True,
                          params=(
     param("alpha", 1.0, "scale of the negative part", example=0.4),
 ), doc="""ELU g(z) = z for z > 0, alpha (e^z - 1) otherwise (alpha=1.0).
@@ -231,14 +231,14 @@ g'(z) = 1 for z > 0, alpha e^z for z <= 0: elu'(0) = alpha (PyTorch's z <= 0 bra
 """)
 
 selu_activation = declare(
-    "selu", light_float32=True, interleave="all",
+    "selu", light_float32=True, interleave=True,
     doc="""SELU g(z) = scale * elu(z, alpha), alpha = 1.6732632423543772848...,
 scale = 1.0507009873554804934... (the standard constants, carried in double-double).
 
 g'(z) = scale for z > 0, scale alpha e^z for z <= 0 (selu'(0) = scale * alpha).
 """)
 
-celu_activation = declare("celu", light_float32=True, interleave="all", params=(
+celu_activation = declare("celu", light_float32=True, interleave=True, params=(
     param("alpha", 1.0, "scale of the negative part, > 0", positive=True, example=0.3),
 ), doc="""CELU g(z) = max(0, z) + min(0, alpha (e^(z/alpha) - 1)) (alpha=1.0).
 

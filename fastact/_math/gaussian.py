@@ -497,7 +497,7 @@ def gelu_tanh_grad3(x):
 # ---- The activations this module defines (fastact._catalog registers them; their
 # formulas are the functions NAME and NAME_grad above).
 
-gelu_activation = declare("gelu", interleave="all", choice=choice(
+gelu_activation = declare("gelu", interleave=True, choice=choice(
     "approximate", "none", ("none", "tanh"), "'none': exact z*Phi(z); 'tanh': PyTorch's tanh form"),
     doc="""GELU. approximate='none' (default, as PyTorch): g(z) = z Phi(z), Phi the normal CDF.
 

@@ -1189,13 +1189,14 @@ g'(z) = 1 - tanh(z)^2, computed as 4 e^-2|z| / (1 + e^-2|z|)^2 so that the tail 
 float32 for every finite input.
 """)
 
-silu_activation = declare("silu", light_float32=True, interleave="all", doc="""SiLU (swish): g(z) = z sigmoid(z).
+silu_activation = declare("silu", light_float32=True, interleave=True,
+                          doc="""SiLU (swish): g(z) = z sigmoid(z).
 
 g'(z) = sigmoid(z) + z sigmoid'(z) = sigmoid(z) (1 + z (1 - sigmoid(z))); accurate in both tails
 (silu'(-700) ~ -699 e^-700, not 0).  Also available as fastact.swish.
 """)
 
-softplus_activation = declare("softplus", interleave="all", params=(
+softplus_activation = declare("softplus", interleave=True, params=(
     param("beta", 1.0, "sharpness, > 0", positive=True, example=2.5),
 ), doc="""Softplus g(z) = log(1 + e^(beta z)) / beta (beta=1.0), exact everywhere.
 
@@ -1205,7 +1206,7 @@ g'(z) = sigmoid(beta z).
 """)
 
 log_sigmoid_activation = declare(
-    "log_sigmoid", interleave="all",
+    "log_sigmoid", interleave=True,
     doc="""Log-sigmoid g(z) = log(sigmoid(z)) = min(z, 0) - log1p(e^-|z|).
 
 g'(z) = sigmoid(-z) (= 1 - sigmoid(z) without the cancellation).  log_sigmoid(-800) = -800.
