@@ -698,7 +698,7 @@ def build_loop(form, variant, cache=True):
     single_bulk = form.single_bulk_math
     # the bodies' scan of the next block: float32 blocks are scanned only for float32 bulk kernels
     scan = form.bulk_math is not None and (abs_bits_float32_too if single_bulk else abs_bits)
-    streams = 2 if form.interleave else 1
+    streams = 2 if form.interleave else 1  # True or "general": the general kernels' body
     body = _register_body(bodies[variant](value, grad, scan, streams), name + "_body", not scan)
     bulk_body = in_bulk_bits = max_abs = None
     if scan:  # without float32 bulk kernels, float32 arrays keep their float32 kernels
@@ -706,7 +706,8 @@ def build_loop(form, variant, cache=True):
         single_value, single_grad, in_bulk_float32 = single_bulk or (*form.single_math, None)
         bulk_body = _register_body(
             bodies[variant](_element_math(bulk_value, single_value),
-                            _element_math(bulk_grad, single_grad), scan, streams),
+                            _element_math(bulk_grad, single_grad), scan,
+                            2 if form.interleave is True else 1),
             name + "_bulk_body", False)
         in_bulk_bits = _in_bulk_test(in_bulk, in_bulk_float32)
         max_abs = max_abs_bits_float32_too if single_bulk else max_abs_bits

@@ -7,6 +7,7 @@ import fastact
 
 numba = pytest.importorskip("numba")
 from fastact import _numba_backend  # noqa: E402
+from fastact._math import declare  # noqa: E402
 
 if _numba_backend._fingerprint is None:  # the backend registers the math on its first loop
     _numba_backend._register_math()
@@ -255,6 +256,13 @@ INTERLEAVED = [(name, kind) for name, act in fastact.activations.items()
 
 def test_the_costly_exponential_formulas_are_interleaved():
     assert {"silu", "softplus", "gelu", "elu"} <= {name for name, _ in INTERLEAVED}
+    # sigmoid's and tanh's general kernels only: their bulk loops gained nothing
+    assert {fastact.get(name).forms[None].interleave for name in ("sigmoid", "tanh")} == {"general"}
+
+
+def test_interleave_is_a_yes_no_or_general():
+    with pytest.raises(ValueError, match="interleave"):
+        declare("made_up", doc="", interleave="bulk")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
@@ -262,7 +270,8 @@ def test_the_costly_exponential_formulas_are_interleaved():
 @pytest.mark.parametrize("variant", ["value", "grad", "value_and_grad", "backward"])
 def test_interleaved_loops_give_each_element_its_kernels_bits(name, kind, dtype, variant):
     """Loops that take each block as two halves side by side (``interleave``): every element of
-    odd and even lengths, in place too, has the kernels' own bits."""
+    odd and even lengths, in place too, has the kernels' own bits, in blocks that run the bulk
+    kernels (the first half of the longest array) and the general ones."""
     form = _form(name, kind)
     # the non-default examples (softplus' beta 2.5, elu's alpha 0.4, ...)
     params = tuple(p.example if p.example is not None else p.default
@@ -270,9 +279,10 @@ def test_interleaved_loops_give_each_element_its_kernels_bits(name, kind, dtype,
     loop = _numba_backend.build_loop(form, variant, cache=False)
     value, grad = form.single_math if dtype == np.float32 else form.scalar_math
     rng = np.random.default_rng(4)
-    for n in (1, 2, 3, 9, 4096 + 5, 2 * 4096 + 2):
+    for n in (1, 2, 3, 9, 4096 + 5, 2 * 4096 + 2, 4 * 8192 + 3):
         z = rng.normal(0, 4, n).astype(dtype)
-        z[::7] = rng.uniform(-800, 800, z[::7].size)  # the tails and beyond, in both halves
+        tails = z[n // 2::7] if n > 8192 else z[::7]  # the tails and beyond, in both halves
+        tails[:] = rng.uniform(-800, 800, tails.size)
         y, d = np.empty(n), np.empty(n)  # in double, as the loops call the kernels
         _pair_loop(value, grad)(z.astype(np.float64), y, d, *params)
         y, d = y.astype(dtype), d.astype(dtype)

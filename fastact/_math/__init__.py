@@ -62,8 +62,12 @@ def declare(name, doc, params=(), choice=None, check=None, memory_bound=False,
     from_output_check(values, fname): the parameters' extra rule for the from-output methods;
     interleave: its numba array loops take each block as two halves side by side, two
     independent chains of the kernel for the CPU to overlap where one chain's latency, not the
-    arithmetic, limits the loop (chosen by measurement: docs/architecture.md).
+    arithmetic, limits the loop: True for every loop, "general" for the loops of its general
+    kernels only (those of its bulk kernels keep one chain); chosen by measurement
+    (docs/architecture.md).
     """
+    if interleave not in (False, True, "general"):
+        raise ValueError(f"{name}: interleave must be False, True or 'general', got {interleave!r}")
     return Declaration(name, doc, tuple(params), choice, check, memory_bound, light_float32,
                        from_output_check, interleave)
 

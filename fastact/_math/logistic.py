@@ -1174,7 +1174,7 @@ def mish_grad3(x):
 # formulas are the functions NAME and NAME_grad above).
 
 sigmoid_activation = declare(
-    "sigmoid", light_float32=True,
+    "sigmoid", light_float32=True, interleave="general",
     doc="""Logistic sigmoid g(z) = 1 / (1 + e^-z).
 
 g'(z) = g(z) (1 - g(z)), computed as e^-|z| / (1 + e^-|z|)^2 so that the tail keeps full precision
@@ -1182,7 +1182,9 @@ g'(z) = g(z) (1 - g(z)), computed as e^-|z| / (1 + e^-|z|)^2 so that the tail ke
 float32 for every finite input.
 """)
 
-tanh_activation = declare("tanh", light_float32=True, doc="""Hyperbolic tangent g(z) = tanh(z).
+tanh_activation = declare(
+    "tanh", light_float32=True, interleave="general",
+    doc="""Hyperbolic tangent g(z) = tanh(z).
 
 g'(z) = 1 - tanh(z)^2, computed as 4 e^-2|z| / (1 + e^-2|z|)^2 so that the tail keeps full precision
 (g'(20) = 1.7e-17, not 0).  The value within 1 ulp, the derivative within 2, in float64 and
