@@ -17,8 +17,8 @@ EXP_FAMILY = ["sigmoid", "tanh", "silu", "softplus", "log_sigmoid", "mish", "gel
               "celu", "tanhshrink"]
 
 
-def _time(benchmark, fn, n=1):
-    benchmark.pedantic(fn, rounds=15, iterations=1, warmup_rounds=2)
+def _time(benchmark, fn, n=1, setup=None):
+    benchmark.pedantic(fn, setup=setup, rounds=15, iterations=1, warmup_rounds=2)
     if benchmark.stats is not None:  # None under --benchmark-disable
         benchmark.extra_info["ns_per_element"] = benchmark.stats.stats.median / n * 1e9
 
@@ -44,22 +44,53 @@ def _far_inputs(n, dtype):
     return (rng.choice([-1.0, 1.0], n) * 10.0 ** rng.uniform(2, 3, n)).astype(dtype)
 
 
+@pytest.mark.parametrize("method", ["value_and_grad", "backward"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("data", ["bulk", "tails", "far"])
 @pytest.mark.parametrize("name", EXP_FAMILY + ["gelu_tanh"])
-def test_no_slow_paths(benchmark, name, data, dtype):
-    """Target: tails (and far beyond them) within 1.5x of N(0, 4) data, one thread."""
+def test_no_slow_paths(benchmark, name, data, dtype, method):
+    """Target: tails (and far beyond them) within 1.5x of N(0, 4) data, one thread; backward
+    (grad_out ~ N(0, 1)) where its derivatives are subnormal, too."""
     n = 100_000
-    benchmark.group = f"tails {name} {np.dtype(dtype).name}"
+    benchmark.group = f"tails {name} {np.dtype(dtype).name} {method}"
     z = {"tails": lambda: _tail_inputs(name, n, dtype), "far": lambda: _far_inputs(n, dtype),
          "bulk": lambda: (np.random.default_rng(0).standard_normal(n) * 2).astype(dtype)}[data]()
     y, dy = np.empty_like(z), np.empty_like(z)
+    g = np.random.default_rng(5).standard_normal(n).astype(dtype)
     activation, kw = _FORMS.get(name, (name, {}))
     act = fa.get(activation)
+    call = {"value_and_grad": lambda: act.value_and_grad(z, out=(y, dy), **kw),
+            "backward": lambda: act.backward(g, z, out=y, **kw)}[method]
     saved = fa.get_num_threads()
     fa.set_num_threads(1)
     try:
-        _time(benchmark, lambda: act.value_and_grad(z, out=(y, dy), **kw), n)
+        _time(benchmark, call, n)
+    finally:
+        fa.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("where", ["out of place", "in place"])
+@pytest.mark.parametrize("method", ["value", "value_and_grad", "backward"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", ["sigmoid", "silu", "relu"])
+def test_in_place_costs_a_copy(benchmark, name, dtype, method, where):
+    """In place (the output is the input) against out of place, at 1e5 on one thread: the
+    input's copy, a block at a time, is all it adds (without it, numba's loops ran their scalar
+    code, ~9x slower)."""
+    n = 100_000
+    benchmark.group = f"in place {name} {np.dtype(dtype).name} {method}"
+    z0 = inputs(n, dtype)
+    z, y, dy = z0.copy(), np.empty_like(z0), np.empty_like(z0)
+    g = np.random.default_rng(5).standard_normal(n).astype(dtype)
+    act = fa.get(name)
+    out = z if where == "in place" else y
+    call = {"value": lambda: act(z, out=out),
+            "value_and_grad": lambda: act.value_and_grad(z, out=(out, dy)),
+            "backward": lambda: act.backward(g, z, out=out)}[method]
+    saved = fa.get_num_threads()
+    fa.set_num_threads(1)
+    try:  # z restored before each round: every round sees the same data
+        _time(benchmark, call, n, setup=lambda: np.copyto(z, z0))
     finally:
         fa.set_num_threads(saved)
 

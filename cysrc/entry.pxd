@@ -69,6 +69,37 @@ ctypedef void (*chunk_loop)(void *a, void *b, void *c, void *d, Py_ssize_t n, do
                             double p1) noexcept nogil
 
 
+# An output that is an input (in place) fails LLVM's runtime alias test in a numba loop, whose
+# body then copies that input a block at a time (fastact/_numba_backend.py, _IN_PLACE); here on
+# the stack instead, without its allocations.  32 KB a block (4,096 doubles, 8,192 floats: the
+# numba loops' blocks).
+DEF IN_PLACE_BLOCK = 4096
+
+
+cdef inline void run_chunk(chunk_loop fn, Py_ssize_t n, Py_ssize_t size, char *pa, char *pb,
+                           char *pc, char *pd, double p0, double p1) noexcept nogil:
+    """``fn`` on n contiguous elements; where an output is an input, a block at a time, that
+    input copied onto the stack first."""
+    cdef double block_a[IN_PLACE_BLOCK]  # doubles: room for as many floats
+    cdef double block_b[IN_PLACE_BLOCK]
+    cdef bint copy_a = pa == pc or pa == pd
+    cdef bint copy_b = pb != NULL and (pb == pc or pb == pd)
+    cdef Py_ssize_t block = IN_PLACE_BLOCK * sizeof(double) // size, start = 0, m
+    if not copy_a and not copy_b:
+        fn(pa, pb, pc, pd, n, p0, p1)
+        return
+    while start < n:
+        m = min(block, n - start)
+        if copy_a:
+            memcpy(block_a, pa + start * size, m * size)
+        if copy_b:
+            memcpy(block_b, pb + start * size, m * size)
+        fn(<char *>block_a if copy_a else pa + start * size,
+           NULL if pb == NULL else (<char *>block_b if copy_b else pb + start * size),
+           pc + start * size, pd + start * size if pd != NULL else NULL, m, p0, p1)
+        start += m
+
+
 cdef inline void split_chunks_ptrs(chunk_loop fn, int nthreads, Py_ssize_t n, Py_ssize_t size,
                                    char *pa, char *pb, char *pc, char *pd, double p0,
                                    double p1) noexcept nogil:
@@ -79,15 +110,15 @@ cdef inline void split_chunks_ptrs(chunk_loop fn, int nthreads, Py_ssize_t n, Py
     cdef int team, t
     cdef Py_ssize_t lo, hi
     if nthreads <= 1:
-        fn(pa, pb, pc, pd, n, p0, p1)
+        run_chunk(fn, n, size, pa, pb, pc, pd, p0, p1)
         return
     with parallel(num_threads=nthreads):
         team = team_size()
         t = threadid()
         lo = chunk_start(n, t, team)
         hi = chunk_start(n, t + 1, team)
-        fn(pa + lo * size, pb + lo * size if pb != NULL else NULL, pc + lo * size,
-           pd + lo * size if pd != NULL else NULL, hi - lo, p0, p1)
+        run_chunk(fn, hi - lo, size, pa + lo * size, pb + lo * size if pb != NULL else NULL,
+                  pc + lo * size, pd + lo * size if pd != NULL else NULL, p0, p1)
 
 
 # ---- numpy ufunc inner loops (fastact/_ufunc.py builds the ufuncs) ---------------------------

@@ -295,6 +295,10 @@ def _element_math(f64, f32):
 # ``_register_body``), hence its own prefer_512_bit_vectors(); and each slices its operands
 # first: indexed from 0, the indices are known non-negative, so numba's wraparound test folds away
 # and the loads and stores stay contiguous vectors (not gathers).
+# _IN_PLACE: an output that is an input fails LLVM's runtime alias test (its vector code runs
+# only on operands a vector apart or more), and the loop ran its scalar code, ~9x slower; so a
+# body given one copies that input's block first (an allocation and a copy a block: the Cython
+# extension's entry copies onto its stack instead, and the bodies never see such operands).
 
 def _register_body(body, name, inline):
     """``body`` made callable from numba code under a name of its own: a loop's two bodies (with
@@ -332,6 +336,8 @@ def _value_body(fn, scan, streams):
         prefer_512_bit_vectors()
         own_function()
         z, out, z_next = z[start:stop], out[start:stop], _next_block(z, start, stop, ahead)
+        if out.ctypes.data == z.ctypes.data:  # in place: see _IN_PLACE
+            z = z.copy()
         largest = no_bits(z)
         half = _halves(z, streams)
         for i in range(half):
@@ -360,6 +366,8 @@ def _value_and_grad_body(value, grad, scan, streams):
         own_function()
         z, y, dy, z_next = (z[start:stop], y[start:stop], dy[start:stop],
                             _next_block(z, start, stop, ahead))
+        if y.ctypes.data == z.ctypes.data or dy.ctypes.data == z.ctypes.data:  # see _IN_PLACE
+            z = z.copy()
         largest = no_bits(z)
         half = _halves(z, streams)
         for i in range(half):
@@ -374,7 +382,14 @@ def _value_and_grad_body(value, grad, scan, streams):
     return body
 
 
-def _backward_body(grad, scan, streams):
+# A subnormal derivative that a kernel has just formed in a register slows the product g g'(z)
+# that takes it from there about fourfold on AMD Zen 5 (the same value loaded from memory does
+# not): where derivatives may be subnormal (``strips``: the general kernels), the backward loops
+# form a strip of derivatives first, stored, then multiply them by g.
+PRODUCT_STRIP = 1024
+
+
+def _backward_body(grad, scan, streams, strips):
     own_function = not_inlined if scan else inlinable  # two bodies in the loop: apart
     scanning, scan_bits = bool(scan), scan or abs_bits  # scan: False or the blocks' abs-bits
 
@@ -383,11 +398,19 @@ def _backward_body(grad, scan, streams):
         out[i] = gi * out[i]  # g'(z) rounded to the dtype first: equals g * f.grad(z) exactly
         return max(largest, scan_bits(z_next[i])) if scanning else largest
 
+    def grad_step(i, x, out, z_next, largest, *params):
+        out[i] = grad(x, *params)  # x read before: out may be z itself
+        return max(largest, scan_bits(z_next[i])) if scanning else largest
+
     def body(start, stop, ahead, g, z, out, *params):
         prefer_512_bit_vectors()
         own_function()
         g, z, out, z_next = (g[start:stop], z[start:stop], out[start:stop],
                              _next_block(z, start, stop, ahead))
+        if out.ctypes.data == g.ctypes.data:  # in place: see _IN_PLACE
+            g = g.copy()
+        if out.ctypes.data == z.ctypes.data:
+            z = z.copy()
         largest = no_bits(z)
         half = _halves(z, streams)
         for i in range(half):
@@ -398,8 +421,32 @@ def _backward_body(grad, scan, streams):
             largest = step(i, g[i], z[i], out, z_next, largest, *params)
         return largest
 
+    def body_in_strips(start, stop, ahead, g, z, out, *params):
+        prefer_512_bit_vectors()
+        own_function()
+        g, z, out, z_next = (g[start:stop], z[start:stop], out[start:stop],
+                             _next_block(z, start, stop, ahead))
+        if out.ctypes.data == g.ctypes.data:  # in place (see _IN_PLACE); also, the
+            g = g.copy()  # derivatives would overwrite g before use
+        largest = no_bits(z)
+        for j in range(0, z.shape[0], PRODUCT_STRIP):
+            k = min(j + PRODUCT_STRIP, z.shape[0])
+            zs, outs, z_nexts = z[j:k], out[j:k], z_next[j:k]
+            half = _halves(zs, streams)
+            for i in range(half):
+                x, x2 = zs[i], zs[i + half]  # both read before either is written: out may be z
+                largest = grad_step(i, x, outs, z_nexts, largest, *params)
+                largest = grad_step(i + half, x2, outs, z_nexts, largest, *params)
+            for i in range(2 * half, zs.shape[0]):
+                largest = grad_step(i, zs[i], outs, z_nexts, largest, *params)
+            gs = g[j:k]
+            for i in range(k - j):
+                outs[i] = gs[i] * outs[i]
+        return largest
+
     register_jitable(**_INLINE)(step)
-    return body
+    register_jitable(**_INLINE)(grad_step)
+    return body_in_strips if strips else body
 
 
 def _next_block(z, start, stop, ahead):
@@ -690,16 +737,20 @@ def build_loop(form, variant, cache=True):
         _register_math()
     value = _element_math(form.scalar_math[0], form.single_math[0])
     grad = _element_math(form.scalar_math[1], form.single_math[1])
-    bodies = {"value": lambda v, g, scan, streams: _value_body(v, scan, streams),
-              "grad": lambda v, g, scan, streams: _value_body(g, scan, streams),
-              "value_and_grad": _value_and_grad_body,
-              "backward": lambda v, g, scan, streams: _backward_body(g, scan, streams)}
+    bodies = {"value": lambda v, g, scan, streams, strips: _value_body(v, scan, streams),
+              "grad": lambda v, g, scan, streams, strips: _value_body(g, scan, streams),
+              "value_and_grad": lambda v, g, scan, streams, strips: _value_and_grad_body(
+                  v, g, scan, streams),
+              "backward": lambda v, g, scan, streams, strips: _backward_body(
+                  g, scan, streams, strips)}
     name = f"{form.kernel_name}_{variant}"
     single_bulk = form.single_bulk_math
     # the bodies' scan of the next block: float32 blocks are scanned only for float32 bulk kernels
     scan = form.bulk_math is not None and (abs_bits_float32_too if single_bulk else abs_bits)
     streams = 2 if form.interleave else 1  # True or "general": the general kernels' body
-    body = _register_body(bodies[variant](value, grad, scan, streams), name + "_body", not scan)
+    # the general kernels' derivatives may be subnormal (not those of memory-bound formulas)
+    body = _register_body(bodies[variant](value, grad, scan, streams, not form.memory_bound),
+                          name + "_body", not scan)
     bulk_body = in_bulk_bits = max_abs = None
     if scan:  # without float32 bulk kernels, float32 arrays keep their float32 kernels
         bulk_value, bulk_grad, in_bulk = form.bulk_math
@@ -707,7 +758,7 @@ def build_loop(form, variant, cache=True):
         bulk_body = _register_body(
             bodies[variant](_element_math(bulk_value, single_value),
                             _element_math(bulk_grad, single_grad), scan,
-                            2 if form.interleave is True else 1),
+                            2 if form.interleave is True else 1, False),
             name + "_bulk_body", False)
         in_bulk_bits = _in_bulk_test(in_bulk, in_bulk_float32)
         max_abs = max_abs_bits_float32_too if single_bulk else max_abs_bits
