@@ -11,6 +11,7 @@ from cython cimport floating
 cdef extern from "fastact_fp.h" nogil:
     double pow2 "fastact_pow2" (double kf)
     double pow2_shifted "fastact_pow2_shifted" (double ks, double e)
+    double times_pow2_shifted "fastact_times_pow2_shifted" (double x, double ks, double e)
     double from_subnormal_units "fastact_from_subnormal_units" (double m)
     double unbias "fastact_unbias" (double b)
     double unbias_times "fastact_unbias_times" (double b, double f)

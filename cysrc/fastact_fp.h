@@ -41,6 +41,20 @@ FASTACT_INLINE double fastact_pow2_shifted(double ks, double e) {
     return r;
 }
 
+/* x * 2^(k + e) for a normal x > 0 whose product is normal (ks and e as fastact_pow2_shifted):
+   k + e added to x's exponent field, an integer operation, as the numba backend's. */
+FASTACT_INLINE double fastact_times_pow2_shifted(double x, double ks, double e) {
+    const double shift = 6755399441055744.0;
+    uint64_t bits, shift_bits, x_bits;
+    memcpy(&bits, &ks, sizeof bits);
+    memcpy(&shift_bits, &shift, sizeof shift_bits);
+    memcpy(&x_bits, &x, sizeof x_bits);
+    x_bits += (bits - shift_bits + (uint64_t)(int64_t)e) << 52;
+    double r;
+    memcpy(&r, &x_bits, sizeof r);
+    return r;
+}
+
 /* The double whose bits are those of t less those of base (t >= base > 0, same sign): for a t
    whose exponent is base's, its mantissa bits as a subnormal. */
 FASTACT_INLINE double fastact_bits_less(double t, double base) {

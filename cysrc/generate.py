@@ -26,12 +26,12 @@ MAP_ONLY = ("_grad2", "_grad3")  # their formulas' methods only map z -> result 
 # (float64 blocks in NAME_in_bulk's domain: ``run_blocks``; NAME_f32_bulk for float32 blocks).
 KERNEL_VARIANTS = ("_f32", "_bulk")
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
-# Replaced in C, as the numba backend replaces them (pow2, pow2_shifted, from_subnormal_units,
-# unbias, unbias_times and polyval in fastact_fp.h, two_prod and mul_add in _cykernels.pxd): numba
-# and Cython then give the same bits.
-C_REPLACED = {"pow2", "pow2_shifted", "from_subnormal_units", "unbias", "unbias_times", "polyval",
-              "two_prod", "mul_add", "to_float32", "mul_add_float32", "pow2_shifted_float32",
-              "unbias_float32", "unbias_like_float32"}
+# Replaced in C, as the numba backend replaces them (pow2, pow2_shifted, times_pow2_shifted,
+# from_subnormal_units, unbias, unbias_times and polyval in fastact_fp.h, two_prod and mul_add in
+# _cykernels.pxd): numba and Cython then give the same bits.
+C_REPLACED = {"pow2", "pow2_shifted", "times_pow2_shifted", "from_subnormal_units", "unbias",
+              "unbias_times", "polyval", "two_prod", "mul_add", "to_float32", "mul_add_float32",
+              "pow2_shifted_float32", "unbias_float32", "unbias_like_float32"}
 
 
 def _c_type(n, c_float="double"):

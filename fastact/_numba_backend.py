@@ -134,6 +134,13 @@ def _pow2_shifted_bits(ks, e):
     return _float_of_bits((k + (1023 + np.int64(e))) << 52)
 
 
+def _times_pow2_shifted_bits(x, ks, e):
+    # k + e added to x's exponent field: an integer operation where a multiplication would take
+    # one of the two FMA pipes the exponential's loops are bound by.
+    k = _bits_of(ks) - _bits_of(_fp._SHIFT)
+    return _float_of_bits(_bits_of(x) + ((k + np.int64(e)) << 52))
+
+
 def _from_subnormal_units_bits(m):
     # m + 2^52 holds round(m) in its mantissa bits, which are the subnormal's bits as they stand.
     return _float_of_bits(_bits_of(m + _fp._TWO52) - _bits_of(_fp._TWO52))
@@ -214,6 +221,8 @@ def _register_math():
     inline = _INLINE
     overload(_fp.pow2, jit_options=inline)(lambda kf: _pow2_bits)
     overload(_fp.pow2_shifted, jit_options=inline)(lambda ks, e: _pow2_shifted_bits)
+    overload(_fp.times_pow2_shifted, jit_options=inline)(
+        lambda x, ks, e: _times_pow2_shifted_bits)
     overload(_fp.two_prod, jit_options=inline)(lambda a, b: _two_prod_fma)
     overload(_fp.mul_add, jit_options=inline)(lambda a, b, c: _mul_add_fma)
     overload(_fp.from_subnormal_units, jit_options=inline)(lambda m: _from_subnormal_units_bits)
@@ -241,9 +250,10 @@ def _register_math():
         lambda: lambda: _prefer_512_bit_vectors_in_llvm())
     overload(not_inlined, inline="always")(lambda: lambda: _not_inlined_in_llvm())
     register_jitable(**inline)(inlinable)
-    replaced = (_fp.pow2, _fp.pow2_shifted, _fp.two_prod, _fp.mul_add, _fp.from_subnormal_units,
-                _fp.unbias, _fp.unbias_times, _fp.to_float32, _fp.mul_add_float32,
-                _fp.pow2_shifted_float32, _fp.unbias_float32, _fp.unbias_like_float32)
+    replaced = (_fp.pow2, _fp.pow2_shifted, _fp.times_pow2_shifted, _fp.two_prod, _fp.mul_add,
+                _fp.from_subnormal_units, _fp.unbias, _fp.unbias_times, _fp.to_float32,
+                _fp.mul_add_float32, _fp.pow2_shifted_float32, _fp.unbias_float32,
+                _fp.unbias_like_float32)
     for fn in JITABLE:
         if fn not in replaced:
             register_jitable(**_INLINE)(fn)
