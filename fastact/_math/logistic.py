@@ -178,8 +178,8 @@ def _tanh_parts(x, biased):
     (|x| < ln2/4) it is -(rh + w) from the exponential's own reduction, so small |x| keeps its
     relative precision.  With r0 = 1/(hs + ls) rounded and eps = 1 - r0 (hs + ls) exact, tanh is
     one FMA over its correction, and tanh' = 4 r0^2 (1 + eps)^2 (h + l) is 4 r0^2 (h + (l +
-    2 h eps)): two roundings, four multiplications where t/(1+t) times 4/(1+t) took six (the
-    loops keep the FMA pipes busiest; within 1.34 ulp, where the product held 1.69).
+    2 h eps)): two roundings, and four multiplications where t/(1+t) times 4/(1+t) took six
+    (the loops keep the FMA pipes busiest).
     ``biased`` 0.0: the bulk kernels' (tanh' without the 2^512; |x| <= 256).
     """
     a = abs(x)
