@@ -311,16 +311,11 @@ _A_MIN_FLOAT32 = 2.0 ** -30
 _BULK_LIMIT_FLOAT32 = 40.0
 
 
-@jitable(returns=4, float32=True, flags=("deep",))
-def _logistic_float32(a, biased):
-    """For a = |x| (float32): (v, e, p, c) with 1/(1 + t) = v (1 + e) and t/(1 + t) * 2^100 =
-    p + c (biased; else t/(1 + t)), t = e^-a: v (1 + e) within 2^-28 relative, p + c within t's
-    own error (2^-25); a >= 2^-30."""
-    if biased != to_float32(0.0):
-        a = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a  # NaN passes
-    h, l = exp_neg_biased_float32(a, biased)
-    th = h + l
-    tl = l - (th - h)  # t 2^100 = th + tl exactly
+@jitable(returns=2, float32=True, flags=("deep",))
+def _reciprocal_one_plus_t_float32(th, tl, biased):
+    """For t * 2^100 = th + tl (biased; else t = th + tl; renormalised, |tl| within half an ulp
+    of th): (v, e) with 1/(1 + t) = v (1 + e) within 2^-28 relative (1 + t by Fast2Sum, the
+    division's residual by FMA)."""
     deep = biased != to_float32(0.0) and th < to_float32(_T_MIN_BIASED_FLOAT32)
     td = to_float32(_T_MIN_BIASED_FLOAT32) if deep else th
     scale_down = to_float32(UNBIAS_FLOAT32) if biased != to_float32(0.0) else to_float32(1.0)
@@ -334,6 +329,27 @@ def _logistic_float32(a, biased):
     dl = mul_add_float32(tld, scale_down, dl)
     v = to_float32(1.0) / dh
     e = mul_add_float32(-v, dl, mul_add_float32(-v, dh, to_float32(1.0)))  # 1 - v (dh + dl)
+    return v, e
+
+
+@jitable(returns=2, float32=True)
+def _t_float32(a, biased):
+    """t = e^-a as th + tl (times 2^100 where ``biased``), renormalised; a lowered to
+    EXP_LIMIT_FLOAT32 where ``biased`` (NaN passes: beyond, e^-a rounds to 0 in every float32
+    result; the bulk kernels' a needs no limit)."""
+    limited = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a
+    h, l = exp_neg_biased_float32(limited if biased != to_float32(0.0) else a, biased)
+    th = h + l
+    return th, l - (th - h)  # th + tl = h + l exactly
+
+
+@jitable(returns=4, float32=True)
+def _logistic_float32(a, biased):
+    """For a = |x| (float32): (v, e, p, c) with 1/(1 + t) = v (1 + e) and t/(1 + t) * 2^100 =
+    p + c (biased; else t/(1 + t)), t = e^-a: v (1 + e) within 2^-28 relative, p + c within t's
+    own error (2^-25); a >= 2^-30."""
+    th, tl = _t_float32(a, biased)
+    v, e = _reciprocal_one_plus_t_float32(th, tl, biased)
     p = th * v
     c = mul_add_float32(tl, v, mul_add_float32(th, v, -p))  # th v - p is exact
     return v, e, p, mul_add_float32(p, e, c)
@@ -354,23 +370,17 @@ def _sigmoid_float32(x, biased):
 
 
 @jitable(float32=True)
-def _logistic_grad_float32(v, e, p, c, scale, biased):
-    """scale t/(1 + t)^2 = scale (p + c) r, r = v (1 + e) rounded (sigmoid's value, which the
-    fused loop forms once), for a power of two ``scale``: two roundings and t's error, within 1.5
-    float32 ulp (every float32 input), where keeping the product's rounding error took three
-    operations more for 0.86 ulp."""
+def _sigmoid_grad_float32(x, biased):
+    """t/(1 + t)^2 = (p + c) r, r = v (1 + e) rounded (sigmoid's value, which the fused loop
+    forms once): two roundings and t's error, within 1.5 float32 ulp (every float32 input),
+    where keeping the product's rounding error took three operations more for 0.86 ulp."""
+    v, e, p, c = _logistic_float32(_clamped_abs_float32(x), biased)
     r = mul_add_float32(v, e, v)
-    g = scale * mul_add_float32(p, r, c * r)
+    g = mul_add_float32(p, r, c * r)
     if biased == to_float32(0.0):
         return g
-    # where t < 2^-126, r = 1: g is scale (p + c)
-    return unbias_like_float32(g, scale * (p + c))
-
-
-@jitable(float32=True)
-def _sigmoid_grad_float32(x, biased):
-    v, e, p, c = _logistic_float32(_clamped_abs_float32(x), biased)
-    return _logistic_grad_float32(v, e, p, c, to_float32(1.0), biased)
+    # where t < 2^-126, r = 1: g is p + c
+    return unbias_like_float32(g, p + c)
 
 
 @jitable(float32_element=True)
@@ -414,9 +424,11 @@ def _tanh_single(x):
     return -m * u, mul_add(p, e, p), u
 
 
-# tanh's float32 kernels compute in float32 as sigmoid's, through t = e^-2|x|: tanh' = 4t/(1+t)^2
-# is 4 sigmoid'(2|x|), and tanh |x| = 2/(1 + t) - 1 = (2v - 1) + 2ve, 2v - 1 exact (v in [1/2, 1]);
-# below |x| = 1/4, where that cancels, an odd polynomial.
+# tanh's float32 kernels compute in float32 as sigmoid's, through t = e^-2|x| and 1/(1 + t) =
+# v (1 + e) (``_reciprocal_one_plus_t_float32``): tanh |x| = 2/(1 + t) - 1 = (2v - 1) + 2ve,
+# 2v - 1 exact (v in [1/2, 1]); below |x| = 1/4, where that cancels, an odd polynomial.
+# tanh' = 4t/(1 + t)^2 = (2v)^2 (1 + e)^2 t is (2v)^2 (th + (tl + 2 th e)): three roundings and
+# t's error, in five operations on the value's 2v.
 
 # tanh(a) = a + a^3 Q(a^2) on a <= 1/4: mpmath.chebyfit of Q, degree 3, rounded to float32; with
 # them a^3 Q is within 2^-30.4 of tanh(a) - a, relative to tanh(a).
@@ -427,32 +439,35 @@ _TANH_POLY_FLOAT32 = (-0.3333333432674408, 0.13333281874656677, -0.0539268851280
 
 @jitable(returns=2, float32=True)
 def _tanh_float32_parts(x, biased):
-    """(tanh |x|, tanh'(x)) in float32 arithmetic; below |x| = 2^-30 those of 2^-30 (the
-    derivative rounds to 1 there, and a's square stays normal)."""
+    """(tanh |x|, tanh'(x) * 2^100 (biased; else tanh'(x))) in float32 arithmetic; below |x| =
+    2^-30 those of 2^-30 (the derivative rounds to 1 there, and a's square stays normal)."""
     ac = _clamped_abs_float32(x)
-    v, e, p, c = _logistic_float32(ac + ac, biased)
+    th, tl = _t_float32(ac + ac, biased)
+    v, e = _reciprocal_one_plus_t_float32(th, tl, biased)
     s = ac * ac
     q = mul_add_float32(to_float32(_TANH_POLY_FLOAT32[3]), s, to_float32(_TANH_POLY_FLOAT32[2]))
     q = mul_add_float32(q, s, to_float32(_TANH_POLY_FLOAT32[1]))
     q = mul_add_float32(q, s, to_float32(_TANH_POLY_FLOAT32[0]))
     small = mul_add_float32(ac, s * q, ac)
     v2 = v + v
-    th = small if ac < to_float32(_TANH_SMALL_FLOAT32) else mul_add_float32(v2, e, v2 - to_float32(1.0))
-    return th, _logistic_grad_float32(v, e, p, c, to_float32(4.0), biased)
+    big = mul_add_float32(v2, e, v2 - to_float32(1.0))
+    value = small if ac < to_float32(_TANH_SMALL_FLOAT32) else big
+    s2 = v2 * v2
+    y = mul_add_float32(th + th, e, tl)
+    return value, mul_add_float32(th, s2, y * s2)
 
 
 @jitable(float32=True)
 def _tanh_float32(x, biased):
-    th, _ = _tanh_float32_parts(x, biased)
-    th = -th if x < to_float32(0.0) else th
+    value, _ = _tanh_float32_parts(x, biased)
     # below 2^-30, tanh(x) rounds to x: signed zeros and subnormal inputs keep their bits
-    return x if abs(x) < to_float32(_A_MIN_FLOAT32) else th
+    return x if abs(x) < to_float32(_A_MIN_FLOAT32) else math.copysign(value, x)
 
 
 @jitable(float32=True)
 def _tanh_grad_float32(x, biased):
     _, d = _tanh_float32_parts(x, biased)
-    return d
+    return unbias_float32(d) if biased != to_float32(0.0) else d
 
 
 @jitable(float32_element=True)
