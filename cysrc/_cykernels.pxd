@@ -18,6 +18,7 @@ cdef extern from "fastact_fp.h" nogil:
     double polyval "fastact_polyval" (double x, const double* coefs)
     float to_float32 "fastact_to_float32" (double x)
     float mul_add_float32 "fastact_mul_add_float32" (float a, float b, float c)
+    float copysign_float32 "fastact_copysign_float32" (float x, float y)
     float pow2_shifted_float32 "fastact_pow2_shifted_float32" (float ks, float e)
     float unbias_float32 "fastact_unbias_float32" (float b)
     float unbias_like_float32 "fastact_unbias_like_float32" (float g, float b)

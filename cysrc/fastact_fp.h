@@ -128,6 +128,8 @@ FASTACT_INLINE float fastact_to_float32(double x) { return (float)x; }
 
 FASTACT_INLINE float fastact_mul_add_float32(float a, float b, float c) { return fmaf(a, b, c); }
 
+FASTACT_INLINE float fastact_copysign_float32(float x, float y) { return copysignf(x, y); }
+
 /* 2^(k + e) for ks = k + 1.5*2^23 (k in its low mantissa bits), e an integer-valued constant. */
 FASTACT_INLINE float fastact_pow2_shifted_float32(float ks, float e) {
     const float shift = 12582912.0f;

@@ -28,10 +28,11 @@ KERNEL_VARIANTS = ("_f32", "_bulk")
 MATH_MODULES = ("_fp", "logistic", "gaussian", "exponential", "rectifier", "algebraic")
 # Replaced in C, as the numba backend replaces them (pow2, pow2_shifted, times_pow2_shifted,
 # from_subnormal_units, unbias, unbias_times and polyval in fastact_fp.h, two_prod and mul_add in
-# _cykernels.pxd): numba and Cython then give the same bits.
+# _cykernels.pxd): numba and Cython then give the same bits.  copysign_float32 is copysignf, where
+# math.copysign would go through double (numba keeps it float32 as it is).
 C_REPLACED = {"pow2", "pow2_shifted", "times_pow2_shifted", "from_subnormal_units", "unbias",
               "unbias_times", "polyval", "two_prod", "mul_add", "to_float32", "mul_add_float32",
-              "pow2_shifted_float32", "unbias_float32", "unbias_like_float32"}
+              "copysign_float32", "pow2_shifted_float32", "unbias_float32", "unbias_like_float32"}
 
 
 def _c_type(n, c_float="double"):

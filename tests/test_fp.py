@@ -353,3 +353,18 @@ def test_float32_constants_are_float32_values():
         value = getattr(module, name)
         for v in (value if isinstance(value, tuple) else (value,)):
             assert float(np.float32(v)) == v, name
+
+
+@pytest.mark.parametrize("fn", _float32_functions(), ids=lambda fn: fn.__name__)
+def test_float32_math_calls_no_double_function_in_c(fn):
+    """The C backend compiles a float32 function's ``math.f`` to C's double ``f``, which takes
+    its float32 loop through double (numba keeps float32); the float32 building blocks of
+    ``_fp`` (to_float32, mul_add_float32, copysign_float32, ...) are replaced by float functions."""
+    import ast
+    import inspect
+    import textwrap
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    calls = [node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+             and node.func.value.id == "math"]
+    assert calls == [], f"{fn.__name__} calls math.{calls}"

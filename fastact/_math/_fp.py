@@ -316,6 +316,13 @@ def mul_add_float32(a, b, c):
     return to_float32(a * b + c)
 
 
+@jitable
+def copysign_float32(x, y):
+    """|x| with y's sign, for float32s (C: copysignf; ``math.copysign`` would take the loop
+    through double there, numba keeps float32 either way)."""
+    return math.copysign(x, y)
+
+
 _SHIFT_FLOAT32 = 12582912.0  # 1.5 * 2^23: x + SHIFT - SHIFT rounds a float32 x to an integer
 # The float32 kernels carry e^-a times 2^100: no operation on it, or on its product with a
 # rounding error (~2^-60 at least), meets a subnormal (an FMA with a subnormal product takes a

@@ -19,7 +19,8 @@ import math
 
 from . import declare, jitable, param
 from ._fp import (BIAS_FLOAT32, EXP_BIASED_LIMIT, EXP_LIMIT_FLOAT32, INF, UNBIAS, UNBIAS_FLOAT32,
-                  dd_add_d, dd_div, dd_div_const, dd_horner_step, dd_mul, dd_square,
+                  copysign_float32, dd_add_d, dd_div, dd_div_const, dd_horner_step, dd_mul,
+                  dd_square,
                   exp_neg_biased, exp_neg_biased_parts, exp_neg_biased_float32, exp_reduced,
                   expm1, exp_split, fast_two_sum,
                   log1p_unit_pair, log1p_unit_single, mul_add, mul_add_float32, polyval, pow2,
@@ -461,7 +462,7 @@ def _tanh_float32_parts(x, biased):
 def _tanh_float32(x, biased):
     value, _ = _tanh_float32_parts(x, biased)
     # below 2^-30, tanh(x) rounds to x: signed zeros and subnormal inputs keep their bits
-    return x if abs(x) < to_float32(_A_MIN_FLOAT32) else math.copysign(value, x)
+    return x if abs(x) < to_float32(_A_MIN_FLOAT32) else copysign_float32(value, x)
 
 
 @jitable(float32=True)
