@@ -93,24 +93,26 @@ def _sigmoid_grad_scaled(xh, xl):
 
 @jitable(returns=6, flags=("beyond",))
 def _logistic_biased(a, a_lo, biased):
-    """For t = e^-(a + a_lo), a >= 0: 1/(1+t) = r0 + re and t/(1+t) * 2^512 = p + c, each a
-    pair good to ~2^-55 relative (t's own error: rounded, ~0.5 ulp), and t * 2^512 = h + l.
+    """For t = e^-(a + a_lo), a >= 0: 1/(1+t) = r0 (1 + eps) and t/(1+t) * 2^512 = p + c, each
+    good to ~2^-55 relative (t's own error: rounded, ~0.5 ulp), and t * 2^512 = h + l.
 
-    t = (h + l) 2^-512 from ``exp_neg_biased``; 1 + t = hs + ls by Fast2Sum (t's head is kept
-    >= 2^-900: below that t does not change 1 + t); the exact residual eps = 1 - r0 (hs + ls)
-    corrects r0 = 1/(hs + ls) and t * r0 alike (one division, no double-double arithmetic).
+    t = (h + l) 2^-512 from ``exp_neg_biased`` (t's head is kept >= 2^-900: below that t does
+    not change 1 + t); r0 = 1/(1 + t) rounded twice, and the residual eps = 1 - r0 (1 + t) to
+    2^-58, which corrects r0 and t * r0 alike (one division, no double-double arithmetic).
     ``biased`` 0.0: the bulk kernels' (no 2^512 in p + c, h + l; a <= 623).
     """
     beyond = a > EXP_BIASED_LIMIT if biased != 0.0 else False
     h, l = exp_neg_biased(EXP_BIASED_LIMIT if beyond else a, 0.0 if beyond else a_lo,
                           biased)  # NaN passes
     t_head = (_T_HEAD_MIN if h < _T_HEAD_MIN else h) * UNBIAS if biased != 0.0 else h
-    hs, e = fast_two_sum(1.0, t_head)
-    ls = mul_add(l, unbias_factor(biased), e)  # tiny product, normal result: no subnormal operation
-    r0 = 1.0 / (hs + ls)
-    eps = mul_add(-r0, ls, mul_add(-r0, hs, 1.0))
+    f = unbias_factor(biased)
+    # tiny products in FMAs with normal results: no subnormal operation
+    r0 = 1.0 / (1.0 + mul_add(l, f, t_head))
+    # (1 - r0) - r0 t_head - r0 t_tail: 1 - r0 is exact (r0 in [1/2, 1]), the first FMA's result
+    # within ~r0 |l| <= 1/16 of zero (rounded to 2^-58), the second's near 2^-53
+    eps = mul_add(-r0 * f, l, mul_add(-r0, t_head, 1.0 - r0))
     p, pe = two_prod(h, r0)
-    return r0, r0 * eps, p, mul_add(p, eps, mul_add(l, r0, pe)), h, l
+    return r0, eps, p, mul_add(p, eps, mul_add(l, r0, pe)), h, l
 
 
 _T_HEAD_MIN = 2.0 ** (512 - 900)
@@ -118,7 +120,8 @@ _T_HEAD_MIN = 2.0 ** (512 - 900)
 
 @jitable(returns=6)
 def _sigmoid_pair(x, biased):
-    """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 + re, sigmoid(-|x|) = (p + c) 2^-512.
+    """``_logistic_biased`` for t = e^-|x|: sigmoid(|x|) = r0 (1 + eps), sigmoid(-|x|) = (p + c)
+    2^-512.
     The value and the derivative share it (in a fused loop the compiler does it once)."""
     return _logistic_biased(abs(x), 0.0, biased)
 
@@ -130,15 +133,15 @@ _BULK_LIMIT = 512.0
 
 @jitable
 def _sigmoid(x, biased):
-    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
-    return r0 + re if x >= 0.0 else unbias_if(p + c, biased)
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, biased)
+    return mul_add(r0, eps, r0) if x >= 0.0 else unbias_if(p + c, biased)
 
 
 @jitable
 def _sigmoid_grad(x, biased):
-    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
-    # r0 + re = 1 where it is subnormal: shares sigmoid's subnormal path
-    return unbias_times_if(p + c, r0 + re, biased)
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, biased)
+    # r0 (1 + eps) = 1 where it is subnormal: shares sigmoid's subnormal path
+    return unbias_times_if(p + c, mul_add(r0, eps, r0), biased)
 
 
 @jitable
@@ -624,10 +627,11 @@ def log_sigmoid_f32_grad(x):
 
 @jitable(flags=("pos",))
 def _silu(x, biased):
-    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, biased)
+    re = r0 * eps
     pos = x >= 0.0
     xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT  # below, x e^x is 0 anyway
-    # x (r0 + re) or x (p + c), rounded once but for x re or x c (tiny)
+    # x r0 (1 + eps) or x (p + c), rounded once but for x re or x c (tiny)
     v = mul_add(xc, r0 if pos else p, xc * (re if pos else c))
     v = v if pos else unbias_signed_if(v, biased)
     return v if x < 1e300 else x  # (+inf meets inf * 0 where re = 0)
@@ -635,8 +639,9 @@ def _silu(x, biased):
 
 @jitable
 def _silu_grad(x, biased):
-    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
-    r = r0 + re
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, biased)
+    r = mul_add(r0, eps, r0)
+    re = r0 * eps
     xc = x if x > -EXP_BIASED_LIMIT else -EXP_BIASED_LIMIT
     f = mul_add(xc, r0, mul_add(xc, re, 1.0))  # 1 + x sigmoid(-x) for x < 0
     neg = unbias_signed_if(mul_add(p, f, c * f), biased)
@@ -726,8 +731,8 @@ def _softplus(x, beta, biased):
 def _softplus_grad(x, beta, biased):
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al, biased)
-    return r0 + re if xh >= 0.0 else unbias_if(p + c, biased)
+    r0, eps, p, c, _, _ = _logistic_biased(ah, al, biased)
+    return mul_add(r0, eps, r0) if xh >= 0.0 else unbias_if(p + c, biased)
 
 
 @jitable
@@ -780,8 +785,8 @@ def _log_sigmoid(x, biased):
 
 @jitable
 def _log_sigmoid_grad(x, biased):
-    r0, re, p, c, _, _ = _sigmoid_pair(x, biased)
-    return unbias_if(p + c, biased) if x > 0.0 else r0 + re
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, biased)
+    return unbias_if(p + c, biased) if x > 0.0 else mul_add(r0, eps, r0)
 
 
 @jitable
@@ -1000,8 +1005,8 @@ def softplus_from_output_grad(y, beta):
 def sigmoid_grad2(x):
     """sigmoid'' = sigmoid' (1 - 2 sigmoid) = -sigmoid'(x) tanh(x/2), without the cancellation;
     the product formed before sigmoid' is scaled down (it may be subnormal)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
-    return unbias_signed((p + c) * (r0 + re) * -tanh(0.5 * x))
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, 1.0)
+    return unbias_signed((p + c) * mul_add(r0, eps, r0) * -tanh(0.5 * x))
 
 
 @jitable
@@ -1015,8 +1020,8 @@ def silu_grad2(x):
     """silu'' = sigmoid'(x) (2 - x tanh(x/2)); it crosses zero at |x| ~ 2.3994 (the absolute
     rule there).  x is clamped where sigmoid' is 0 anyway, so that inf gives 0."""
     a = 1e3 if x > 1e3 else (-1e3 if x < -1e3 else x)
-    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
-    return unbias_signed((p + c) * (r0 + re) * mul_add(-a, tanh(0.5 * a), 2.0))
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, 1.0)
+    return unbias_signed((p + c) * mul_add(r0, eps, r0) * mul_add(-a, tanh(0.5 * a), 2.0))
 
 
 @jitable
@@ -1025,8 +1030,8 @@ def softplus_grad2(x, beta):
     overflow the biased product or round a subnormal result twice."""
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al, 1.0)
-    biased = (p + c) * (r0 + re)
+    r0, eps, p, c, _, _ = _logistic_biased(ah, al, 1.0)
+    biased = (p + c) * mul_add(r0, eps, r0)
     return unbias(biased) * beta if beta > 1.0 else unbias(biased * beta)
 
 
@@ -1082,8 +1087,8 @@ def tanhshrink_grad2(x):
 @jitable
 def sigmoid_grad3(x):
     """sigmoid' (1 - 6 sigmoid'); it crosses zero at |x| = log(2 + sqrt 3) (the absolute rule)."""
-    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
-    biased = (p + c) * (r0 + re)
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, 1.0)
+    biased = (p + c) * mul_add(r0, eps, r0)
     return unbias_signed(biased * mul_add(-6.0, unbias(biased), 1.0))
 
 
@@ -1099,8 +1104,8 @@ def silu_grad3(x):
     """silu''' = 3 sigmoid'' + x sigmoid''' = sigmoid'(x) (x (1 - 6 sigmoid'(x)) - 3 tanh(x/2));
     it crosses zero at |x| ~ 3.6 (the absolute rule)."""
     a = 1e3 if x > 1e3 else (-1e3 if x < -1e3 else x)
-    r0, re, p, c, _, _ = _sigmoid_pair(x, 1.0)
-    biased = (p + c) * (r0 + re)
+    r0, eps, p, c, _, _ = _sigmoid_pair(x, 1.0)
+    biased = (p + c) * mul_add(r0, eps, r0)
     t = tanh(0.5 * a)
     # 1 - 6 sigmoid' = (3 tanh(x/2)^2 - 1)/2: from tanh near 0 (where sigmoid' ~ 1/4 would pass
     # its rounding on 3x magnified), from sigmoid' elsewhere (exact in the tails)
@@ -1114,8 +1119,8 @@ def softplus_grad3(x, beta):
     beta x exact; beta applied where it cannot overflow the biased product."""
     xh, xl = _beta_times(beta, x)
     ah, al = _abs_dd(xh, xl)
-    r0, re, p, c, _, _ = _logistic_biased(ah, al, 1.0)
-    biased = (p + c) * (r0 + re) * -tanh(0.5 * xh)
+    r0, eps, p, c, _, _ = _logistic_biased(ah, al, 1.0)
+    biased = (p + c) * mul_add(r0, eps, r0) * -tanh(0.5 * xh)
     b1 = beta if beta < 1e100 else 1.0
     return unbias_signed(biased * b1) * (beta / b1) * beta
 
