@@ -298,8 +298,8 @@ def _sigmoid_single(x):
 
 
 # sigmoid's float32 kernels compute in float32 (``_fp.exp_neg_biased_float32``): 1/(1 + t) and
-# t/(1 + t) with the error of each rounding carried one step (Fast2Sum, the division's residual
-# by FMA), so each result is one rounding off the exact value plus t's error (2^-25 relative at
+# t/(1 + t) with the error of each rounding carried one step (the division's residual by FMA, the
+# product's by FMA), so each result is one rounding off the exact value plus t's error (2^-25 relative at
 # most, ``exp_neg_biased_float32``).  As the float64 kernels, they take a flag ``biased`` (0: the
 # bulk kernels, |x| <= 40, where nothing comes near the subnormals, and the 2^100 bias, its
 # clamps and its unbiasing are left out).
@@ -317,34 +317,32 @@ _BULK_LIMIT_FLOAT32 = 40.0
 
 @jitable(returns=2, float32=True, flags=("deep",))
 def _reciprocal_one_plus_t_float32(th, tl, biased):
-    """For t * 2^100 = th + tl (biased; else t = th + tl; renormalised, |tl| within half an ulp
-    of th): (v, e) with 1/(1 + t) = v (1 + e) within 2^-28 relative (1 + t by Fast2Sum, the
-    division's residual by FMA)."""
+    """For t * 2^100 = th + tl (biased; else t = th + tl; |tl| < 0.11 th): (v, e) with 1/(1 + t)
+    = v (1 + e) within 2^-28 relative: v = 1/(1 + t) from t rounded, and its residual e = ((1 - v)
+    - v th) - v tl by two FMAs (1 - v exact, v in [1/2, 1]; the first FMA's result within v |tl|
+    < 1/16 of zero, so rounded to 2^-29)."""
     deep = biased != to_float32(0.0) and th < to_float32(_T_MIN_BIASED_FLOAT32)
     td = to_float32(_T_MIN_BIASED_FLOAT32) if deep else th
     scale_down = to_float32(UNBIAS_FLOAT32) if biased != to_float32(0.0) else to_float32(1.0)
-    dh = mul_add_float32(td, scale_down, to_float32(1.0))
-    dl = mul_add_float32(td, scale_down, to_float32(1.0) - dh)  # exact
     tld = tl
     if biased != to_float32(0.0):
         # 1 + t needs no |tl| below 2^-20 (deep lanes only), whose product with 2^-100 is
         # subnormal: a selection on deep let gcc form that product for every lane regardless
         tld = tl if abs(tl) >= to_float32(_TL_MIN_BIASED_FLOAT32) else to_float32(0.0)
-    dl = mul_add_float32(tld, scale_down, dl)
-    v = to_float32(1.0) / dh
-    e = mul_add_float32(-v, dl, mul_add_float32(-v, dh, to_float32(1.0)))  # 1 - v (dh + dl)
+    t_head = td * scale_down
+    v = to_float32(1.0) / (to_float32(1.0) + mul_add_float32(tld, scale_down, t_head))
+    e = mul_add_float32(-v * scale_down, tld,
+                        mul_add_float32(-v, t_head, to_float32(1.0) - v))
     return v, e
 
 
 @jitable(returns=2, float32=True)
 def _t_float32(a, biased):
-    """t = e^-a as th + tl (times 2^100 where ``biased``), renormalised; a lowered to
+    """t = e^-a as th + tl (times 2^100 where ``biased``), |tl| < 0.11 th; a lowered to
     EXP_LIMIT_FLOAT32 where ``biased`` (NaN passes: beyond, e^-a rounds to 0 in every float32
     result; the bulk kernels' a needs no limit)."""
     limited = to_float32(EXP_LIMIT_FLOAT32) if a > to_float32(EXP_LIMIT_FLOAT32) else a
-    h, l = exp_neg_biased_float32(limited if biased != to_float32(0.0) else a, biased)
-    th = h + l
-    return th, l - (th - h)  # th + tl = h + l exactly
+    return exp_neg_biased_float32(limited if biased != to_float32(0.0) else a, biased)
 
 
 @jitable(returns=4, float32=True)
