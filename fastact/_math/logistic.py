@@ -298,11 +298,11 @@ def _sigmoid_single(x):
 
 
 # sigmoid's float32 kernels compute in float32 (``_fp.exp_neg_biased_float32``): 1/(1 + t) and
-# t/(1 + t) with the error of each rounding carried one step (the division's residual by FMA, the
-# product's by FMA), so each result is one rounding off the exact value plus t's error (2^-25 relative at
-# most, ``exp_neg_biased_float32``).  As the float64 kernels, they take a flag ``biased`` (0: the
-# bulk kernels, |x| <= 40, where nothing comes near the subnormals, and the 2^100 bias, its
-# clamps and its unbiasing are left out).
+# t/(1 + t) with the error of each rounding carried one step (the division's residual and the
+# product's by FMA), so each result is one rounding off the exact value plus t's error (2^-25
+# relative at most, ``exp_neg_biased_float32``).  As the float64 kernels, they take a flag
+# ``biased`` (0: the bulk kernels, |x| <= 40, where nothing comes near the subnormals, and the
+# 2^100 bias, its clamps and its unbiasing are left out).
 
 # 1 + t needs t only above 2^-60 (biased 2^40): below, a clamp keeps every operation on it normal.
 _T_MIN_BIASED_FLOAT32 = 2.0 ** (BIAS_FLOAT32 - 60)
